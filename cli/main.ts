@@ -3,29 +3,15 @@
 // they are loaded here in file-name order, so adding a command means adding one file. Command
 // modules import heavy parts (TF.js, NATS, the Kubernetes client) inside their handlers so that
 // `ablate --help` stays fast.
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
-import yargs, { type CommandModule } from 'yargs';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { loadCommandDir } from './load.js';
 import { configureLogger, describeError, LOG_LEVELS, UsageError } from '../common/mod.js';
 
-async function loadCommands(): Promise<CommandModule[]> {
-  const dir = fileURLToPath(new URL('./commands/', import.meta.url));
-  if (!existsSync(dir)) return [];
-  const files = readdirSync(dir)
-    .filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.js'))
-    .sort();
-  const modules: CommandModule[] = [];
-  for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: CommandModule };
-    if (mod.default) modules.push(mod.default);
-  }
-  return modules;
-}
-
 export async function main(argv: string[]): Promise<void> {
-  const commands = await loadCommands();
+  const commands = await loadCommandDir(new URL('./commands/', import.meta.url));
   let cli = yargs(argv)
     .scriptName('ablate')
     .usage('$0 <command> [options]\n\nFine-tuning ablation studies: every (ablation, seed) trained, seeds ensembled, gains tested.')
