@@ -1,0 +1,319 @@
+// The Transport over NATS JetStream (@nats-io v3): one stream with file storage and a dedupe
+// window, publishes carrying Nats-Msg-Id, and durable pull consumers with explicit acks.
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { logger } from '../common/mod.js';
+import { NatsConnectionError, PublishError, TransportClosedError } from './errors.js';
+import { DEFAULT_STREAM_NAME, streamSubject } from './subjects.js';
+import type { Consumption, ConsumeOptions, InboundMessage, MessageHandler, PublishOptions, PublishResult, Transport } from './transport.js';
+
+/** @default 120 s — JetStream's own default; a trainer retrying a publish inside it is deduped. */
+export const DEFAULT_DUPLICATE_WINDOW_SECONDS = 120;
+/**
+ * How long a delivered message may stay un-acked before the server redelivers it. The collector
+ * holds a run's chunks un-acked until the run's done arrives, so this bounds how soon a crashed
+ * collector's successor sees them, not how long a run may take. @default 60 s
+ */
+export const DEFAULT_ACK_WAIT_SECONDS = 60;
+/** @default 20 deliveries, then the server gives the message up for this durable */
+export const DEFAULT_MAX_DELIVER = 20;
+/**
+ * Un-acked messages the server lets one durable hold. The collector keeps every chunk of every
+ * unfinished run pending: 256 runs × ~10 chunks fits with room; JetStream's default of 1000 does
+ * not. @default 20000
+ */
+export const DEFAULT_MAX_ACK_PENDING = 20_000;
+/** @default 5000 ms for the first connection; after that the client reconnects forever */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Messages pulled per batch; a stopping consumer nak's at most this many. @default 64 */
+export const DEFAULT_PULL_BATCH = 64;
+
+export interface NatsCredentials {
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+export interface NatsTransportOptions {
+  /** Server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  /** @default DEFAULT_STREAM_NAME ('ABLATE') */
+  stream?: string;
+  /** @default ['ablate.>'] */
+  subjects?: string[];
+  /** Drop messages older than this; 0 keeps them until the stream's other limits apply. @default 0 */
+  maxAgeSeconds?: number;
+  /** @default DEFAULT_DUPLICATE_WINDOW_SECONDS */
+  duplicateWindowSeconds?: number;
+  /** @default DEFAULT_ACK_WAIT_SECONDS */
+  ackWaitSeconds?: number;
+  /** @default DEFAULT_MAX_DELIVER */
+  maxDeliver?: number;
+  /** @default DEFAULT_MAX_ACK_PENDING */
+  maxAckPending?: number;
+  /** @default DEFAULT_CONNECT_TIMEOUT_MS */
+  connectTimeoutMs?: number;
+  /** Connection name shown by the server (`ablate-controller`, `ablate-trainer-…`). */
+  name: string;
+  credentials?: NatsCredentials;
+}
+
+interface CompiledNatsOptions {
+  servers: string[];
+  stream: string;
+  subjects: string[];
+  maxAgeNanos: number;
+  duplicateWindowNanos: number;
+  ackWaitNanos: number;
+  maxDeliver: number;
+  maxAckPending: number;
+  connectTimeoutMs: number;
+  name: string;
+  credentials: NatsCredentials;
+}
+
+function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
+  const servers = Array.isArray(opts.servers) ? opts.servers : [opts.servers];
+  if (servers.length === 0 || servers.some((s) => s.trim() === '')) {
+    throw new NatsConnectionError(`NATS servers ${JSON.stringify(opts.servers)}: need at least one non-empty URL`, String(opts.servers));
+  }
+  const seconds = (field: string, value: number | undefined, fallback: number, min: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v < min) throw new NatsConnectionError(`NATS transport option ${field}=${v} must be a number ≥ ${min}`, servers.join(','));
+    return v;
+  };
+  return {
+    servers,
+    stream: opts.stream ?? DEFAULT_STREAM_NAME,
+    subjects: opts.subjects ?? [streamSubject()],
+    maxAgeNanos: nanos(seconds('maxAgeSeconds', opts.maxAgeSeconds, 0, 0) * 1000),
+    duplicateWindowNanos: nanos(seconds('duplicateWindowSeconds', opts.duplicateWindowSeconds, DEFAULT_DUPLICATE_WINDOW_SECONDS, 0.001) * 1000),
+    ackWaitNanos: nanos(seconds('ackWaitSeconds', opts.ackWaitSeconds, DEFAULT_ACK_WAIT_SECONDS, 0.001) * 1000),
+    maxDeliver: seconds('maxDeliver', opts.maxDeliver, DEFAULT_MAX_DELIVER, 1),
+    maxAckPending: seconds('maxAckPending', opts.maxAckPending, DEFAULT_MAX_ACK_PENDING, 1),
+    connectTimeoutMs: seconds('connectTimeoutMs', opts.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    name: opts.name,
+    credentials: opts.credentials ?? {},
+  };
+}
+
+function isApiError(err: unknown, code: number): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
+}
+
+class NatsConsumption implements Consumption {
+  private stopping = false;
+  private messages: ConsumerMessages | undefined;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly transport: NatsTransport,
+    private readonly js: JetStreamClient,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly handler: MessageHandler,
+  ) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const log = logger({ stream: this.stream, durable: this.durable });
+    while (!this.stopping) {
+      try {
+        const consumer = await this.js.consumers.get(this.stream, this.durable);
+        if (this.stopping) return;
+        this.messages = await consumer.consume({ max_messages: DEFAULT_PULL_BATCH });
+        for await (const m of this.messages) {
+          // Pulled but not handed over: give it straight back so the durable's next consumer has it.
+          if (this.stopping) {
+            m.nak();
+            continue;
+          }
+          const inbound = toInbound(m);
+          try {
+            await this.handler(inbound);
+          } catch (err) {
+            log.warn({ subject: m.subject, err }, 'NATS transport: handler threw; message nak\'ed for redelivery');
+            m.nak();
+          }
+        }
+      } catch (err) {
+        if (this.stopping) return;
+        log.warn({ err }, 'NATS transport: consumer stopped; resuming in 1 s');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.messages?.close();
+    await this.loop;
+    this.transport.forget(this);
+  }
+}
+
+function toInbound(m: JsMsg): InboundMessage {
+  const out: InboundMessage = {
+    subject: m.subject,
+    data: m.data,
+    seq: m.seq,
+    deliveryCount: m.info.deliveryCount,
+    ack: () => m.ack(),
+    nak: () => m.nak(),
+    term: () => m.term(),
+  };
+  const msgId = m.headers?.get('Nats-Msg-Id');
+  if (msgId) out.msgId = msgId;
+  return out;
+}
+
+/** Transport over one JetStream stream; `create()` connects and makes sure the stream exists. */
+export class NatsTransport implements Transport {
+  readonly description: string;
+  private readonly consumptions = new Set<NatsConsumption>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly opts: CompiledNatsOptions,
+  ) {
+    this.description = `NATS ${opts.servers.join(',')} (stream ${opts.stream})`;
+  }
+
+  /** Connects (reconnecting forever after the first success) and creates or widens the stream. */
+  static async create(options: NatsTransportOptions): Promise<NatsTransport> {
+    const opts = compileNatsOptions(options);
+    const where = opts.servers.join(',');
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: opts.servers,
+        name: opts.name,
+        // The client's default gives up after 10 reconnects; a controller must outlive server restarts.
+        maxReconnectAttempts: -1,
+        timeout: opts.connectTimeoutMs,
+        ...opts.credentials,
+      });
+    } catch (err) {
+      throw new NatsConnectionError(`cannot connect to NATS at ${where}: ${err instanceof Error ? err.message : String(err)}`, where, { cause: err });
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, opts);
+      return new NatsTransport(nc, jsm, jetstream(nc), opts);
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      if (err instanceof NatsConnectionError) throw err;
+      throw new NatsConnectionError(`NATS at ${where}: cannot set up JetStream stream ${opts.stream}: ${err instanceof Error ? err.message : String(err)}`, where, { cause: err });
+    }
+  }
+
+  get stream(): string {
+    return this.opts.stream;
+  }
+
+  async publish(subject: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
+    if (this.closing) throw new TransportClosedError(`NATS transport: publish to ${subject} after close`, 'publish');
+    try {
+      const ack = await this.js.publish(subject, data, opts.msgId === undefined ? {} : { msgID: opts.msgId });
+      return { duplicate: ack.duplicate };
+    } catch (err) {
+      throw new PublishError(`NATS publish to ${subject} (${data.byteLength} bytes) failed: ${err instanceof Error ? err.message : String(err)}`, subject, { cause: err });
+    }
+  }
+
+  async consume(opts: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
+    if (this.closing) throw new TransportClosedError(`NATS transport: consume ${opts.durable} after close`, 'consume');
+    const config = {
+      filter_subject: opts.filter,
+      ack_wait: this.opts.ackWaitNanos,
+      max_deliver: this.opts.maxDeliver,
+      max_ack_pending: this.opts.maxAckPending,
+    };
+    try {
+      await this.jsm.consumers.info(this.opts.stream, opts.durable);
+      await this.jsm.consumers.update(this.opts.stream, opts.durable, config);
+    } catch (err) {
+      if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) {
+        throw new NatsConnectionError(`NATS: cannot set up durable consumer ${opts.durable} on stream ${this.opts.stream}: ${String(err)}`, this.opts.servers.join(','), { cause: err });
+      }
+      await this.jsm.consumers.add(this.opts.stream, {
+        ...config,
+        durable_name: opts.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+    }
+    const c = new NatsConsumption(this, this.js, this.opts.stream, opts.durable, handler);
+    this.consumptions.add(c);
+    return c;
+  }
+
+  forget(c: NatsConsumption): void {
+    this.consumptions.delete(c);
+  }
+
+  /** Deletes a durable consumer; false when it did not exist. */
+  async deleteConsumer(durable: string): Promise<boolean> {
+    try {
+      return await this.jsm.consumers.delete(this.opts.stream, durable);
+    } catch (err) {
+      if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes the whole stream (tests, `ablate` cleanup); false when it did not exist. */
+  async deleteStream(): Promise<boolean> {
+    try {
+      return await this.jsm.streams.delete(this.opts.stream);
+    } catch (err) {
+      if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return false;
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.consumptions].map((c) => c.stop()));
+      // drain() flushes the acks and naks the consumptions just sent before the socket closes.
+      await this.nc.drain().catch(() => this.nc.close());
+    })();
+    return this.closing;
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, opts: CompiledNatsOptions): Promise<void> {
+  try {
+    const info = await jsm.streams.info(opts.stream);
+    const have = new Set(info.config.subjects ?? []);
+    const missing = opts.subjects.filter((s) => !have.has(s));
+    if (missing.length > 0) {
+      await jsm.streams.update(opts.stream, { subjects: [...have, ...missing] });
+    }
+  } catch (err) {
+    if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
+    await jsm.streams.add({
+      name: opts.stream,
+      subjects: opts.subjects,
+      storage: StorageType.File,
+      duplicate_window: opts.duplicateWindowNanos,
+      max_age: opts.maxAgeNanos,
+    });
+  }
+}
