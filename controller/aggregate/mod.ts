@@ -1,0 +1,52 @@
+// Public face of scoring and aggregation: MAP@k, seed ensembles, paired bootstrap, Holm, power.
+export { AggregateInputError } from './errors.js';
+export {
+  perQuestionScores,
+  mapAtK,
+  mean,
+  alignRankings,
+  alignProbabilities,
+  DEFAULT_K,
+  type Rankings,
+  type Probabilities,
+  type Aligned,
+} from './map.js';
+export { ensemble, ENSEMBLE_METHODS, DEFAULT_ENSEMBLE_METHOD, type EnsembleMethod } from './ensemble.js';
+export { seedStats, holm, normalCdf, normalQuantile, type SeedStats } from './stats.js';
+export {
+  pairedBootstrap,
+  bootstrapDeltas,
+  differences,
+  compileBootstrapOptions,
+  DEFAULT_RESAMPLES,
+  DEFAULT_CONFIDENCE,
+  DEFAULT_BOOTSTRAP_SEED,
+  type BootstrapOptions,
+  type CompiledBootstrapOptions,
+  type BootstrapResult,
+} from './bootstrap.js';
+export {
+  powerAnalysis,
+  planStudy,
+  scoreSd,
+  DEFAULT_ALPHA,
+  DEFAULT_POWER,
+  DEFAULT_CORRELATION,
+  DEFAULT_SEEDS,
+  DEFAULT_SEED_STD,
+  DEFAULT_OPTIONS,
+  type PowerOptions,
+  type PowerResult,
+  type PlanInput,
+  type PlanResult,
+} from './power.js';
+export {
+  aggregateStudy,
+  type StudyInput,
+  type StudyRunInput,
+  type StudyAggregate,
+  type StudySummary,
+  type RunScore,
+  type AblationSummary,
+  type VsBaseline,
+} from './study.js';
