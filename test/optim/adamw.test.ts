@@ -4,7 +4,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { AdamW, ITERATIONS_KEY, UngroupedGradientError, DuplicateParameterError, UnknownParameterError, OptimizerStateError } from '../../trainer/optim/mod.js';
+import { AdamW, ITERATIONS_KEY, UngroupedGradientError, DuplicateParameterError, UnknownOptimParameterError, OptimizerStateError } from '../../trainer/optim/mod.js';
 
 /** torch `_single_tensor_adamw` for one parameter, in float64. */
 function torchAdamW(
@@ -172,7 +172,7 @@ describe('AdamW', () => {
   test('rejects gradients and groups that name the wrong parameters, and bad state', () => {
     const params = makeParams();
     assert.throws(() => new AdamW(params, [{ names: ['a'], lr: 1, weightDecay: 0 }, { names: ['a'], lr: 1, weightDecay: 0 }]), DuplicateParameterError);
-    assert.throws(() => new AdamW(params, [{ names: ['zz'], lr: 1, weightDecay: 0 }]), UnknownParameterError);
+    assert.throws(() => new AdamW(params, [{ names: ['zz'], lr: 1, weightDecay: 0 }]), UnknownOptimParameterError);
     assert.throws(() => new AdamW(params, [{ names: ['a'], lr: -1, weightDecay: 0 }]), /groups\[0\]\.lr/);
     assert.throws(() => new AdamW(params, [{ names: ['a'], lr: 1, weightDecay: 0 }], { betas: [0.9, 1] }), /betas\[1\]/);
     const opt = new AdamW(params, [{ names: ['a'], lr: 1e-3, weightDecay: 0 }]);

@@ -15,7 +15,7 @@ import {
   InvalidOptimOptionError,
   OptimizerStateError,
   UngroupedGradientError,
-  UnknownParameterError,
+  UnknownOptimParameterError,
 } from './errors.js';
 
 /** Parameters that share a learning rate and a weight decay. */
@@ -84,7 +84,7 @@ export class AdamW {
       checkRate(`adamw.groups[${gi}].lr`, g.lr);
       checkRate(`adamw.groups[${gi}].weightDecay`, g.weightDecay);
       for (const name of g.names) {
-        if (!params.has(name)) throw new UnknownParameterError(name, `adamw.groups[${gi}]`);
+        if (!params.has(name)) throw new UnknownOptimParameterError(name, `adamw.groups[${gi}]`);
         const prev = this.groupOf.get(name);
         if (prev !== undefined) throw new DuplicateParameterError(name, [prev, gi]);
         this.groupOf.set(name, gi);
@@ -123,7 +123,7 @@ export class AdamW {
     for (const [name, g] of grads) {
       if (!this.groupOf.has(name)) {
         if (this.params.has(name)) throw new UngroupedGradientError(name);
-        throw new UnknownParameterError(name, 'adamw.step gradients');
+        throw new UnknownOptimParameterError(name, 'adamw.step gradients');
       }
       const p = this.params.get(name)!;
       if (!tf.util.arraysEqual(g.shape, p.shape)) {
@@ -220,7 +220,7 @@ export class AdamW {
             : [key, null];
       if (field === null) throw new OptimizerStateError(key, `not a state key (expected <param>${SUFFIX_M}, ${SUFFIX_V}, ${SUFFIX_STEP} or ${ITERATIONS_KEY})`);
       const p = this.params.get(name);
-      if (!p) throw new UnknownParameterError(name, `optimizer state '${key}'`);
+      if (!p) throw new UnknownOptimParameterError(name, `optimizer state '${key}'`);
       if (!this.groupOf.has(name)) throw new OptimizerStateError(key, `parameter '${name}' is in no group of this optimizer`);
       if (field !== 'step' && !tf.util.arraysEqual(tensor.shape, p.shape)) {
         throw new OptimizerStateError(key, `shape [${tensor.shape.join(', ')}] differs from the parameter's [${p.shape.join(', ')}]`);

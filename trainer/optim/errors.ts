@@ -16,7 +16,7 @@ export class InvalidOptimOptionError extends AblateError {
 }
 
 /** A parameter group names a parameter the model does not have. */
-export class UnknownParameterError extends AblateError {
+export class UnknownOptimParameterError extends AblateError {
   constructor(
     readonly parameter: string,
     /** Where the name was used: `group 3`, `gradients`, `state`. */

@@ -22,5 +22,14 @@ export {
   InvalidOptimOptionError,
   OptimizerStateError,
   UngroupedGradientError,
-  UnknownParameterError,
+  UnknownOptimParameterError,
 } from './errors.js';
+export {
+  LAYERWISE_SCHEDULES,
+  buildParamGroups,
+  isNoDecayParam,
+  layerLearningRate,
+  type LayerwiseOptions,
+  type LayerwiseSchedule,
+  type ParamGroupOptions,
+} from './groups.js';
