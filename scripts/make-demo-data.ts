@@ -328,7 +328,7 @@ function cap(s: string): string {
 function relations(): Relation[] {
   const el = (i: number) => ELEMENTS.map((r) => [r[0], r[i]] as [string, string]);
   const physics: Array<[string, string]> = [];
-  for (const [q, a, b, op] of FORMULAS as string[][]) {
+  for (const [q, a, b, op] of FORMULAS as Array<[string, string, string, string]>) {
     const when = (x: string, dir: string, y: string) => `${q} when ${x} ${dir} and ${y} stays the same`;
     physics.push([when(a, 'increases', b), 'increases']);
     physics.push([when(b, 'increases', a), op === 'times' ? 'increases' : 'decreases']);
@@ -631,9 +631,13 @@ function parseArgs(argv: string[]): { out: string; seed: number } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--out' && v !== undefined) (out = v), i++;
-    else if (a === '--seed' && v !== undefined && /^\d+$/.test(v)) (seed = Number(v)), i++;
-    else throw new Error(`make-demo-data: unknown or incomplete argument '${a}' (usage: --out DIR --seed N)`);
+    if (a === '--out' && v !== undefined) {
+      out = v;
+      i++;
+    } else if (a === '--seed' && v !== undefined && /^\d+$/.test(v)) {
+      seed = Number(v);
+      i++;
+    } else throw new Error(`make-demo-data: unknown or incomplete argument '${a}' (usage: --out DIR --seed N)`);
   }
   return { out, seed };
 }

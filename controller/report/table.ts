@@ -1,0 +1,150 @@
+// The results table: one row per ablation with per-seed MAP@k, the seed mean ± std, the seed
+// ensemble and the comparison with the baseline. `tableModel` decides what each cell says;
+// `renderTable` lays it out as plain text for a terminal and the HTML report reuses the model, so
+// both always show the same numbers.
+import type { AblationResult, RunResult, StudyResults } from './types.js';
+
+/** Decimals for MAP@k and its differences: 1/1000 is below a 1k-question set's resolution. */
+const DECIMALS = 3;
+/** Printed for a number that does not exist (no finished seed, no comparison). */
+export const MISSING = '—';
+/** Printed for a run that failed. */
+export const FAILED = 'failed';
+
+export function formatScore(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? MISSING : x.toFixed(DECIMALS);
+}
+
+export function formatDelta(x: number): string {
+  const s = x.toFixed(DECIMALS);
+  // -0.000 reads as a loss; a difference that rounds to zero has no sign.
+  return Number(s) === 0 ? `±${(0).toFixed(DECIMALS)}` : x > 0 ? `+${s}` : s;
+}
+
+export function formatP(p: number): string {
+  return p < 0.001 ? '<0.001' : p.toFixed(DECIMALS);
+}
+
+/** "95%" for 0.95; keeps a decimal for levels such as 0.995. */
+export function formatConfidence(c: number): string {
+  return `${Number((c * 100).toFixed(1))}%`;
+}
+
+export interface SeedCell {
+  text: string;
+  failed: boolean;
+}
+
+export interface TableRow {
+  name: string;
+  isBaseline: boolean;
+  isBest: boolean;
+  /** One cell per entry of `TableModel.seeds`. */
+  seeds: SeedCell[];
+  meanStd: string;
+  ensemble: string;
+  delta: string;
+  p: string;
+  pHolm: string;
+  power: string;
+}
+
+export interface TableModel {
+  title: string;
+  seeds: number[];
+  deltaHeader: string;
+  /** Whether any ablation carries the optional columns. */
+  hasHolm: boolean;
+  hasPower: boolean;
+  rows: TableRow[];
+  /** Lines under the table: the legend of the markings and any failed or incomplete runs. */
+  notes: string[];
+}
+
+function runCell(run: RunResult | undefined): SeedCell {
+  if (run === undefined) return { text: MISSING, failed: false };
+  if (run.mapAtK !== null) return { text: formatScore(run.mapAtK), failed: false };
+  const failed = run.phase === 'Failed';
+  return { text: failed ? FAILED : MISSING, failed };
+}
+
+function meanStd(a: AblationResult): string {
+  if (a.seedMean === null) return MISSING;
+  return a.seedStd === null ? formatScore(a.seedMean) : `${formatScore(a.seedMean)} ± ${formatScore(a.seedStd)}`;
+}
+
+function powerCell(a: AblationResult): string {
+  const v = a.vsBaseline;
+  if (v?.minDetectable === undefined) return MISSING;
+  const n = v.questionsNeeded;
+  return n === undefined ? formatScore(v.minDetectable) : `${formatScore(v.minDetectable)} (n≈${Math.round(n)})`;
+}
+
+/** Decides every cell of the results table. */
+export function tableModel(results: StudyResults): TableModel {
+  const seeds = [...new Set([...results.ablations.flatMap((a) => a.seeds), ...results.runs.map((r) => r.seed)])].sort((x, y) => x - y);
+  const baseline = results.evaluation.baseline;
+  const best = results.best?.ablation;
+  const conf = formatConfidence(results.evaluation.bootstrap.confidence);
+  const rows = results.ablations.map((a): TableRow => {
+    const v = a.vsBaseline;
+    return {
+      name: a.name,
+      isBaseline: a.name === baseline,
+      isBest: a.name === best,
+      seeds: seeds.map((s) => runCell(results.runs.find((r) => r.ablation === a.name && r.seed === s))),
+      meanStd: meanStd(a),
+      ensemble: formatScore(a.ensembleMapAtK),
+      delta: v === undefined ? MISSING : `${formatDelta(v.delta)} [${formatDelta(v.ciLow)}, ${formatDelta(v.ciHigh)}]`,
+      p: v === undefined ? MISSING : formatP(v.pValue),
+      pHolm: v?.pValueHolm === undefined ? MISSING : formatP(v.pValueHolm),
+      power: powerCell(a),
+    };
+  });
+  const notes: string[] = [];
+  notes.push(`(baseline) = ${baseline}, the ablation the others are compared with; (best) = highest ensemble MAP@${results.k}.`);
+  notes.push(
+    `Δ: ensemble minus baseline ensemble, ${conf} CI by paired bootstrap over questions (${results.evaluation.bootstrap.resamples} resamples); p: one-sided, share of resamples with Δ* ≤ 0.`,
+  );
+  const failed = results.runs.filter((r) => r.mapAtK === null);
+  if (failed.length > 0) {
+    const list = failed.map((r) => `${r.ablation}/seed ${r.seed} (${r.phase}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`).join(', ');
+    notes.push(`${failed.length} of ${results.runs.length} runs have no score: ${list}.`);
+  }
+  const short = results.runs.filter((r) => r.mapAtK !== null && r.predictions.received < r.predictions.expected);
+  for (const r of short) notes.push(`${r.ablation}/seed ${r.seed}: ${r.predictions.received} of ${r.predictions.expected} predictions received.`);
+  const title = `${results.namespace === undefined ? '' : `${results.namespace}/`}${results.job} — MAP@${results.k} on ${results.validation.questions} validation questions (${results.evaluation.ensemble} ensemble of ${seeds.length} seed${seeds.length === 1 ? '' : 's'})`;
+  return {
+    title,
+    seeds,
+    deltaHeader: `Δ vs ${baseline} [${conf} CI]`,
+    hasHolm: rows.some((r) => r.pHolm !== MISSING),
+    hasPower: rows.some((r) => r.power !== MISSING),
+    rows,
+    notes,
+  };
+}
+
+export function rowLabel(row: TableRow): string {
+  const marks = [row.isBaseline ? 'baseline' : '', row.isBest ? 'best' : ''].filter((m) => m !== '');
+  return marks.length === 0 ? row.name : `${row.name} (${marks.join(', ')})`;
+}
+
+/** The results table as plain text (columns padded with spaces, one ablation a line). */
+export function renderTable(results: StudyResults): string {
+  const m = tableModel(results);
+  const header = ['ablation', ...m.seeds.map((s) => `seed ${s}`), 'mean ± std', 'ensemble', m.deltaHeader, 'p'];
+  if (m.hasHolm) header.push('p (Holm)');
+  if (m.hasPower) header.push('min Δ (80% power)');
+  const body = m.rows.map((r) => {
+    const cells = [rowLabel(r), ...r.seeds.map((c) => c.text), r.meanStd, r.ensemble, r.delta, r.p];
+    if (m.hasHolm) cells.push(r.pHolm);
+    if (m.hasPower) cells.push(r.power);
+    return cells;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  // The name column reads left to right; numbers line up on the right.
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [m.title, '', line(header), rule, ...body.map(line), '', ...m.notes].join('\n') + '\n';
+}
