@@ -5,11 +5,14 @@ import { AblateError } from '../../common/mod.js';
 export class AggregateInputError extends AblateError {
   readonly field: string;
   readonly value: unknown;
+  /** What is wrong, without the field name (for callers that name the field their own way). */
+  readonly problem: string;
 
-  constructor(message: string, field: string, value: unknown) {
-    super(`${field}: ${message} (got ${describe(value)})`);
+  constructor(problem: string, field: string, value: unknown) {
+    super(`${field}: ${problem} (got ${describe(value)})`);
     this.field = field;
     this.value = value;
+    this.problem = problem;
   }
 }
 

@@ -181,7 +181,7 @@ export function planStudy(input: PlanInput): PlanResult {
     `two-sided test at alpha = ${alpha}, power ${power}, normal approximation to the paired mean difference (what the paired bootstrap CI approximates)`,
     seedStd > 0
       ? `training-seed noise: sd ${seedStd} of one seed's MAP@${k}, averaged over ${seeds} seeds per ablation, adds ${seedVar.toExponential(2)} to Var(delta)`
-      : `training-seed noise not modelled (give seedStd, the sd of one seed's MAP@${k}, to include it; seeds = ${seeds} then divides it)`,
+      : `training-seed noise not modelled (give the sd of one seed's MAP@${k}, seedStd / --seed-std, to include it; seeds = ${seeds} then divides it)`,
   ];
   return {
     questions, map, delta, correlation, seeds, seedStd, options, k, alpha, power,
