@@ -99,6 +99,8 @@ class InProcessConsumption implements Consumption {
   }
 
   private async run(): Promise<void> {
+    // Start on a later tick, as a network consumer would: consume() returns before any delivery.
+    await Promise.resolve();
     while (!this.stopped) {
       const m = this.take();
       if (!m) {

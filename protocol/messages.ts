@@ -236,7 +236,7 @@ export function decodeMessage<K extends MessageKind>(kind: K, data: Uint8Array):
     value = JSON.parse(decoder.decode(data));
   } catch (err) {
     const head = Buffer.from(data.subarray(0, 40)).toString('latin1');
-    throw new MessageValidationError(`${kind} message: payload is not UTF-8 JSON (starts ${JSON.stringify(head)})`, kind, '(payload)', head, { cause: err });
+    throw new MessageValidationError(`${kind} message: payload is not UTF-8 JSON (starts ${JSON.stringify(head)})`, kind, 'payload', head, { cause: err });
   }
   return validateMessage(kind, value);
 }

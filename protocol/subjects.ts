@@ -45,7 +45,7 @@ export interface RunSubjects {
 const BAD_TOKEN = /[.*>\s]/;
 
 function checkToken(field: string, value: string, subject: string): void {
-  if (value.length === 0) throw new SubjectError(`subject ${JSON.stringify(subject)}: ${field} is empty`, subject, field, value);
+  if (value.length === 0) throw new SubjectError(`subject ${JSON.stringify(subject)}: ${field} "" is empty`, subject, field, value);
   const bad = BAD_TOKEN.exec(value);
   if (bad) {
     throw new SubjectError(

@@ -1,0 +1,101 @@
+// Test support for protocol and collector tests: the same suite runs over real NATS (a unique
+// stream and subject prefix per kit, deleted afterwards) and over the in-process transport.
+import { randomBytes } from 'node:crypto';
+import { InProcessTransport, NatsTransport, predictionsSha256, type Transport } from '../../protocol/mod.js';
+
+export const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+export interface TransportKit {
+  kind: 'nats' | 'in-process';
+  /** Unique first subject token, e.g. `t3f9a0c`. */
+  prefix: string;
+  /** A connection to the kit's stream; a second call is a second client (a "restarted" process). */
+  open(): Promise<Transport>;
+  /** Ends one connection from open() (NATS: closes it; in-process: the stream lives on). */
+  release(t: Transport): Promise<void>;
+  /** Deletes the stream and closes everything. */
+  cleanup(): Promise<void>;
+}
+
+export function uniqueId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Short ack wait so a message stranded by a stopped consumer comes back within the test. */
+const TEST_ACK_WAIT_SECONDS = 2;
+
+export async function natsKit(): Promise<TransportKit> {
+  const id = uniqueId();
+  const prefix = `t${id}`;
+  const stream = `T_${id}`;
+  const open = (): Promise<NatsTransport> =>
+    NatsTransport.create({ servers: NATS_URL, stream, subjects: [`${prefix}.>`], name: `test-${id}`, ackWaitSeconds: TEST_ACK_WAIT_SECONDS, duplicateWindowSeconds: 60 });
+  const admin = await open();
+  const opened = new Set<Transport>();
+  return {
+    kind: 'nats',
+    prefix,
+    async open() {
+      const t = await open();
+      opened.add(t);
+      return t;
+    },
+    async release(t) {
+      opened.delete(t);
+      await t.close();
+    },
+    async cleanup() {
+      await Promise.all([...opened].map((t) => t.close()));
+      await admin.deleteStream();
+      await admin.close();
+    },
+  };
+}
+
+export function inProcessKit(): TransportKit {
+  const t = new InProcessTransport({ ackWaitMs: TEST_ACK_WAIT_SECONDS * 1000 });
+  return {
+    kind: 'in-process',
+    prefix: `t${uniqueId()}`,
+    open: () => Promise.resolve(t),
+    release: () => Promise.resolve(),
+    cleanup: () => t.close(),
+  };
+}
+
+export const KITS: { name: string; make: () => Promise<TransportKit> }[] = [
+  { name: 'NATS JetStream', make: natsKit },
+  { name: 'in-process', make: () => Promise.resolve(inProcessKit()) },
+];
+
+/** Deterministic pseudo-random predictions: `n` questions × `width` options, rows summing to 1. */
+export function fakePredictions(n: number, width = 5, seed = 1, idPrefix = 'q'): { ids: string[]; probs: number[][]; sha256: string } {
+  let s = seed >>> 0 || 1;
+  const rnd = (): number => {
+    // xorshift32: cheap, seeded, and enough to make every row different.
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 1) / 4294967297;
+  };
+  const ids: string[] = [];
+  const probs: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const raw = Array.from({ length: width }, rnd);
+    const sum = raw.reduce((a, b) => a + b, 0);
+    ids.push(`${idPrefix}${i}`);
+    probs.push(raw.map((x) => x / sum));
+  }
+  return { ids, probs, sha256: predictionsSha256(ids, probs) };
+}
+
+/** Waits until `cond()` holds, polling; fails the test after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
