@@ -10,6 +10,23 @@ export const CHROMIUM_PATH = process.env['ABLATE_CHROMIUM'] ?? '/usr/bin/chromiu
 /** Flags for a quiet, sandbox-free, offline-friendly headless browser in a container. */
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** Runs in the browser (a string: the project compiles without DOM types): the share of
+ * pixels of a PNG whose colour is not near-white. */
+const INK_RATIO_SCRIPT = `(async () => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,BASE64';
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i] < 235 || px[i + 1] < 235 || px[i + 2] < 235) ink++;
+  return ink / (px.length / 4);
+})()`;
+
 /** Why browser tests cannot run here, or null when they can. */
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM_PATH) ? null : `chromium not found at ${CHROMIUM_PATH} (install Debian's chromium package or set ABLATE_CHROMIUM)`;
@@ -54,21 +71,7 @@ export async function checkPage(file: string, opts: { measure?: string[]; width?
     const screenshot = await page.screenshot({ fullPage: true, type: 'png' });
     // Decode the PNG in the browser itself (a canvas), so the test needs no image library.
     const probe = await browser.newPage();
-    const inkRatio = await probe.evaluate(async (b64: string) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
-      await img.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = img.naturalWidth;
-      canvas.height = img.naturalHeight;
-      const ctx = canvas.getContext('2d');
-      if (ctx === null) return 0;
-      ctx.drawImage(img, 0, 0);
-      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      let ink = 0;
-      for (let i = 0; i < px.length; i += 4) if ((px[i] ?? 255) < 235 || (px[i + 1] ?? 255) < 235 || (px[i + 2] ?? 255) < 235) ink++;
-      return ink / (px.length / 4);
-    }, screenshot.toString('base64'));
+    const inkRatio = (await probe.evaluate(INK_RATIO_SCRIPT.replace('BASE64', screenshot.toString('base64')))) as number;
     return { errors, failedRequests, screenshot, inkRatio, boxes };
   } finally {
     await browser.close();
