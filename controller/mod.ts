@@ -1,0 +1,3 @@
+// Public face of the controller part. Each sub-area (aggregate/, collector/, local/, report/, …)
+// has its own mod.ts and is re-exported here, one line each, so other parts import only this file.
+export * from './report/mod.js';
