@@ -1,0 +1,108 @@
+// Building blocks whose stock TF.js form is wrong or slow for DeBERTa: the embedding lookup's
+// gradient, and the relative-position bucket table.
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * How the gradient of an embedding lookup is computed.
+ * - `scatter`: a `ScatterNd` of the output gradient into a zero table (duplicates summed). It runs
+ *   on every backend and costs O(tokens · width). The default.
+ * - `stock`: TF.js's own `gather` gradient, `UnsortedSegmentSum`, which the wasm backend lacks and
+ *   which the cpu backend computes with one pass over all tokens per table row (O(rows · tokens ·
+ *   width): minutes per step for a 128k vocabulary). Kept only as the benchmark's peer.
+ * @default 'scatter'
+ */
+export type GatherGradient = 'scatter' | 'stock';
+export const DEFAULT_GATHER_GRADIENT: GatherGradient = 'scatter';
+
+/**
+ * Rows of `table` [V, H] at `ids` (int32 [M]) → [M, H]. With `paddingIdx`, the gradient of that
+ * row is zero, as in PyTorch's `nn.Embedding(padding_idx=…)`, so the pad row never trains.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D, opts: { paddingIdx?: number; gradient?: GatherGradient } = {}): tf.Tensor2D {
+  if ((opts.gradient ?? DEFAULT_GATHER_GRADIENT) === 'stock') {
+    const rows = tf.gather(table, ids);
+    if (opts.paddingIdx === undefined) return rows;
+    // Stock gradient flows through the multiply, which zeroes the pad rows' contribution.
+    return tf.mul(rows, tf.expandDims(tf.cast(tf.notEqual(ids, opts.paddingIdx), 'float32'), 1));
+  }
+  const [vocab, width] = table.shape;
+  const lookup = tf.customGrad<tf.Tensor2D>((...args) => {
+    const t = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const value = tf.gather(t, ids);
+    // The ids may belong to a tidy scope that ends before the backward pass: save them with the tape.
+    save([ids]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
+      const savedIds = saved[0] as tf.Tensor1D;
+      let updates = dy;
+      if (opts.paddingIdx !== undefined) updates = tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(savedIds, opts.paddingIdx), 'float32'), 1));
+      return tf.scatterND(tf.expandDims(savedIds, 1), updates, [vocab, width]);
+    };
+    return { value, gradFunc };
+  });
+  return lookup(table);
+}
+
+/**
+ * DeBERTa's log-bucketed relative position (HF `make_log_bucket_position`): distances within
+ * ±bucketSize/2 stay exact, larger ones share logarithmically wider buckets up to maxPosition.
+ * The arithmetic is rounded to float32 at each step, as the reference computes it in float32 —
+ * a float64 log can land on the other side of a `ceil` boundary.
+ */
+export function logBucketPosition(relativePos: number, bucketSize: number, maxPosition: number): number {
+  const mid = Math.floor(bucketSize / 2);
+  if (relativePos < mid && relativePos > -mid) return relativePos;
+  const abs = Math.abs(relativePos);
+  if (abs <= mid) return relativePos;
+  const f = Math.fround;
+  const ratio = f(abs / mid);
+  const logRatio = f(Math.log(ratio));
+  const logMax = f(Math.log(f((maxPosition - 1) / mid)));
+  const logPos = Math.ceil(f(f(logRatio / logMax) * (mid - 1))) + mid;
+  return Math.sign(relativePos) * logPos;
+}
+
+/** The relative position (query − key) as the model sees it: bucketed when buckets are on. */
+export function relativePosition(queryPos: number, keyPos: number, bucketSize: number, maxPosition: number): number {
+  const rel = queryPos - keyPos;
+  return bucketSize > 0 && maxPosition > 0 ? logBucketPosition(rel, bucketSize, maxPosition) : rel;
+}
+
+/**
+ * Row indices into the relative-embedding table for the c2p and p2c terms, one per diagonal of
+ * the [S, S] score matrix. Column k of the "diagonal" layout stands for query − key = (S−1) − k
+ * (c2p) and key − query = (S−1) − k mirrored (p2c); `skewToSquare` turns a [.., S, 2S−1]
+ * per-diagonal score into the [.., S, S] per-pair score without a per-element gather.
+ */
+export function relativeIndexTables(seqLen: number, span: number, bucketSize: number, maxPosition: number): { c2p: Int32Array; p2c: Int32Array } {
+  const width = 2 * seqLen - 1;
+  const c2p = new Int32Array(width);
+  const p2c = new Int32Array(width);
+  const clamp = (v: number): number => Math.min(Math.max(v, 0), 2 * span - 1);
+  for (let k = 0; k < width; k++) {
+    // HF: c2p index = clamp(rel(i, j) + span) with rel(i, j) = bucket(i − j); i − j = (S−1) − k.
+    c2p[k] = clamp(relativePosition(seqLen - 1 - k, 0, bucketSize, maxPosition) + span);
+    // HF: p2c index at [key a, query b] = clamp(−rel(a, b) + span); row a, column c ↔ a − b = (S−1) − c.
+    p2c[k] = clamp(-relativePosition(seqLen - 1 - k, 0, bucketSize, maxPosition) + span);
+  }
+  return { c2p, p2c };
+}
+
+/**
+ * [..., S, 2S−1] with column k meaning "the key at offset k − (S−1) from the row" → [..., S, S]
+ * with out[i, j] = x[i, j − i + S − 1]. Row i of the result is a contiguous slice of row i of the
+ * input starting at S−1−i, so flattening, dropping S−1 leading values and re-reading with row
+ * stride 2S−2 lines every row up (the Transformer-XL "relative shift"). Only reshapes and slices:
+ * the gradient is a pad, cheap on every backend.
+ */
+export function skewToSquare(x: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const s = shape[shape.length - 2]!;
+  const lead = shape.slice(0, -2);
+  if (s === 1) return x;
+  const flat = tf.reshape(x, [...lead, s * (2 * s - 1)]);
+  const begin = [...lead.map(() => 0), s - 1];
+  const shifted = tf.slice(flat, begin, [...lead, s * (2 * s - 2)]);
+  const rows = tf.reshape(shifted, [...lead, s, 2 * s - 2]);
+  return tf.slice(rows, [...lead.map(() => 0), 0, 0], [...lead, s, s]);
+}
