@@ -9,9 +9,16 @@ export const MAX_EXPANDED_NAME_LENGTH = 63;
 /** Hex digits of sha256 appended to a name that had to be shortened. */
 const HASH_SUFFIX_LENGTH = 8;
 
+/** The shorter of plain and exponent notation: 2e-5 rather than 0.00002, but 0.1 as is. */
+function shortNumber(v: number): string {
+  const plain = String(v);
+  const exp = v.toExponential().replace('e+', 'e');
+  return exp.length < plain.length ? exp : plain;
+}
+
 /** `learningRate.value` → `learning-rate-value`; `1e-5` → `1e-5`; `0.1` → `0-1`. */
 function nameToken(v: unknown): string {
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  const text = typeof v === 'string' ? v : typeof v === 'number' ? shortNumber(v) : JSON.stringify(v);
   return text
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .toLowerCase()

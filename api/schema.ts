@@ -212,6 +212,7 @@ const envVar: SchemaNode = obj(
 const quantity: SchemaNode = {
   'x-kubernetes-int-or-string': true,
   anyOf: [{ type: 'integer' }, { type: 'string' }],
+  maxLength: 64,
   pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
 };
 const resourceList: SchemaNode = { type: 'object', maxProperties: 32, additionalProperties: quantity };
