@@ -33,3 +33,14 @@ export {
   type LayerwiseSchedule,
   type ParamGroupOptions,
 } from './groups.js';
+export {
+  BatchFileError,
+  DEFAULT_OVERFIT_EPS,
+  DEFAULT_OVERFIT_LR,
+  DEFAULT_OVERFIT_WEIGHT_DECAY,
+  overfitBatch,
+  readBatchFile,
+  type ChoiceBatch,
+  type OverfitOptions,
+  type OverfitResult,
+} from './overfit.js';
