@@ -1,12 +1,13 @@
 // One error class per way reading a results folder can fail; each names the file and, where
 // there is one, the offending field and value.
-import { AblateError } from '../../common/mod.js';
+import { AblateError, UsageError } from '../../common/mod.js';
 
-/** The report target is not a folder (a cluster resource name is not supported yet). */
-export class ReportTargetError extends AblateError {
+/** The report target is not a folder (a cluster resource name is not supported yet). A usage
+ * error: the user named the wrong thing, so the CLI exits 2. */
+export class ReportTargetError extends UsageError {
   readonly path: string;
   constructor(path: string, options: { cause?: unknown } = {}) {
-    super(`${path} is not a directory with a results.json; \`ablate report\` reads the folder \`ablate run\` wrote (reading a FineTuneJob from a cluster by name is not supported yet)`, options);
+    super(`${path} is not a directory; \`ablate report\` reads the folder \`ablate run\` wrote (reading a FineTuneJob from a cluster by name is not supported yet)`, options);
     this.path = path;
   }
 }

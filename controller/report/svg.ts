@@ -177,7 +177,7 @@ export interface ScoreColumn {
  * comparison and a dashed line at the baseline's ensemble. */
 export function scoreChart(columns: ScoreColumn[], opts: { label: string; yLabel: string; baseline: number | null; confidence: string }): string {
   const slot = 130;
-  const f: Frame = { width: Math.max(480, 70 + slot * columns.length + 20), height: 320, left: 70, right: 20, top: 26, bottom: 64 };
+  const f: Frame = { width: Math.max(640, 70 + slot * columns.length + 20), height: 320, left: 70, right: 20, top: 26, bottom: 64 };
   const values: number[] = [];
   for (const c of columns) {
     if (c.ensemble !== null) values.push(c.ensemble);

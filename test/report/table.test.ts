@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderTable, type StudyResults } from '../../controller/report/mod.js';
+import { studyResults } from './fixture.js';
+
+/** The cells of the table line that starts with `label`, split on runs of 2+ spaces. */
+function row(table: string, label: string): string[] {
+  const line = table.split('\n').find((l) => l.startsWith(label));
+  assert.ok(line, `no line starting with ${label} in:\n${table}`);
+  return line.split(/ {2,}/).map((c) => c.trim());
+}
+
+test('table: one line per ablation with per-seed, mean ± std, ensemble, Δ [CI] and p', () => {
+  const t = renderTable(studyResults());
+  assert.deepEqual(row(t, 'ablation'), ['ablation', 'seed 0', 'seed 1', 'seed 2', 'mean ± std', 'ensemble', 'Δ vs full [95% CI]', 'p', 'p (Holm)', 'min Δ (80% power)']);
+  assert.deepEqual(row(t, 'full'), ['full (baseline)', '0.613', '0.604', '0.621', '0.613 ± 0.008', '0.632', '—', '—', '—', '—']);
+  assert.deepEqual(row(t, 'differential-lr'), ['differential-lr (best)', '0.632', '0.639', '0.627', '0.632 ± 0.006', '0.648', '+0.017 [+0.001, +0.033]', '0.020', '0.039', '0.024 (n≈820)']);
+});
+
+test('table: a failed run reads "failed" and is listed under the table', () => {
+  const t = renderTable(studyResults());
+  assert.deepEqual(row(t, 'frozen-embeddings').slice(0, 4), ['frozen-embeddings', '0.623', 'failed', '0.616']);
+  assert.match(t, /1 of 9 runs have no score: frozen-embeddings\/seed 1 \(Failed, 3 attempts\)/);
+});
+
+test('table: numbers line up under their (right-aligned) headers', () => {
+  const t = renderTable(studyResults());
+  const lines = t.split('\n');
+  const header = lines.find((l) => l.startsWith('ablation')) ?? '';
+  const end = header.indexOf('ensemble') + 'ensemble'.length;
+  const expected: Record<string, string> = { full: '0.632', 'frozen-embeddings': '0.628', 'differential-lr': '0.648' };
+  for (const [name, value] of Object.entries(expected)) {
+    const line = lines.find((l) => l.startsWith(name)) ?? '';
+    assert.equal(line.slice(end - value.length, end), value, `${name}: ensemble not under its header:\n${header}\n${line}`);
+  }
+});
+
+test('table: optional columns appear only when some ablation has them', () => {
+  const r = studyResults();
+  for (const a of r.ablations) {
+    if (a.vsBaseline) {
+      delete a.vsBaseline.pValueHolm;
+      delete a.vsBaseline.minDetectable;
+      delete a.vsBaseline.questionsNeeded;
+    }
+  }
+  const t = renderTable(r);
+  assert.doesNotMatch(t, /Holm|power/);
+  assert.equal(row(t, 'ablation').length, 8);
+});
+
+test('table: baseline that is also best carries both marks; a tiny negative Δ has no sign', () => {
+  const r = studyResults();
+  r.best = { ablation: 'full', ensembleMapAtK: 0.6317 };
+  const v = r.ablations[1]?.vsBaseline;
+  assert.ok(v);
+  v.delta = -0.0001;
+  const t = renderTable(r);
+  assert.equal(row(t, 'full')[0], 'full (baseline, best)');
+  assert.match(row(t, 'frozen-embeddings')[6] ?? '', /^±0\.000 \[/);
+});
+
+test('table: a study where every run failed renders dashes, not NaN', () => {
+  const r: StudyResults = studyResults();
+  for (const run of r.runs) Object.assign(run, { mapAtK: null, phase: 'Failed' });
+  for (const a of r.ablations) {
+    Object.assign(a, { seedMean: null, seedStd: null, seedMin: null, seedMax: null, ensembleMapAtK: null });
+    delete a.vsBaseline;
+  }
+  r.best = null;
+  const t = renderTable(r);
+  assert.doesNotMatch(t, /NaN|null|undefined/);
+  assert.equal(row(t, 'differential-lr')[0], 'differential-lr');
+  assert.deepEqual(row(t, 'full'), ['full (baseline)', 'failed', 'failed', 'failed', '—', '—', '—', '—']);
+  assert.match(t, /9 of 9 runs have no score/);
+});
