@@ -112,8 +112,9 @@ export function bootstrapDeltas(d: Float64Array, resamples: number, seed: number
       s0 ^= s3;
       s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
-      // Multiply-shift maps a uniform 32-bit word to [0, n) without a modulo.
-      sum += d[Math.floor(r * scale)] ?? 0;
+      // Multiply-shift maps a uniform 32-bit word to [0, n) without a modulo; the index is always
+      // in range, hence the cast (a `?? 0` here costs measurable time in the hottest loop).
+      sum += d[(r * scale) | 0] as number;
     }
     out[b] = sum / n;
   }

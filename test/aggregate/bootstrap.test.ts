@@ -59,11 +59,17 @@ test('bootstrap: the 95% CI covers the true difference in at least 93 of 100 sim
   assert.ok(covered >= 93, `covered ${covered}/100`);
 });
 
-test('bootstrap: 10,000 resamples of 4,000 questions take well under a second', () => {
+test('bootstrap: 10,000 resamples of 4,000 questions stay fast (a guard against slow loops)', () => {
+  // Uncontended this takes about 0.2 s (bench/aggregate.ts measures it); the bound is loose
+  // because the suite shares two cores with everything else in CI, yet a per-draw allocation or
+  // a non-typed-array path would still blow through it.
   const { base, cand } = simulate(4000, 0.3, 0.1, lcg(5));
   pairedBootstrap(base, cand, { resamples: 200 }); // warm up the JIT
-  const t0 = performance.now();
-  pairedBootstrap(base, cand, { resamples: 10_000 });
-  const ms = performance.now() - t0;
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    pairedBootstrap(base, cand, { resamples: 10_000 });
+    best = Math.min(best, performance.now() - t0);
+  }
+  assert.ok(best < 2000, `${best.toFixed(0)} ms`);
 });
