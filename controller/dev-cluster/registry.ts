@@ -231,6 +231,7 @@ export class Registry {
   private defaultOnCreate(t: ResourceType, o: Obj): void {
     const key = storageKey(t);
     this.foldStringData(t, o);
+    if (key === '/secrets' && !o['type']) o['type'] = 'Opaque';
     if (key === 'batch/jobs') {
       const spec = (o['spec'] ?? {}) as Record<string, unknown>;
       o['spec'] = spec;

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import { logger } from '../../common/mod.js';
 import { ApiStatusError, BadRequestError, ExpiredError, MethodNotAllowedError, NotFoundError } from './errors.js';
+import { decodeProtobufBody } from './protobuf.js';
 import { JobRunner, type JobRunnerOptions } from './job-runner.js';
 import { openApiDocument, openApiIndex, typesOfGv } from './openapi.js';
 import { Registry, type DeleteOptions, type SchemaEngine, type WriteOptions } from './registry.js';
@@ -67,7 +68,18 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A create/update body: JSON, or the protobuf kubectl's typed commands send. */
+async function readObjectBody(req: IncomingMessage, what: string): Promise<unknown> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) return decodeProtobufBody(await readRawBody(req), contentType);
+  return parseJson((await readRawBody(req)).toString('utf8'), what);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString('utf8');
+}
+
+function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -78,7 +90,7 @@ function readBody(req: IncomingMessage): Promise<string> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -320,13 +332,13 @@ export class DevCluster {
       case 'POST': {
         if (r.name) throw new MethodNotAllowedError(method, req.url ?? '');
         const opts = this.writeOptions(q, undefined);
-        const obj = reg.create(t, r.namespace, parseJson(await readBody(req), `${t.kind} create`), opts);
+        const obj = reg.create(t, r.namespace, await readObjectBody(req, `${t.kind} create`), opts);
         return this.sendWritten(res, 201, obj, opts);
       }
       case 'PUT': {
         if (!r.name) throw new MethodNotAllowedError(method, req.url ?? '');
         const opts = this.writeOptions(q, r.subresource);
-        const obj = reg.update(t, r.namespace, r.name, parseJson(await readBody(req), `${t.kind} update`), opts);
+        const obj = reg.update(t, r.namespace, r.name, await readObjectBody(req, `${t.kind} update`), opts);
         return this.sendWritten(res, 200, obj, opts);
       }
       case 'PATCH': {
