@@ -298,7 +298,10 @@ export class Collector {
     });
   }
 
-  /** Stops consuming and gives back (nak) every held message so a successor gets them at once; idempotent. */
+  /**
+   * Stops consuming and gives back (nak) every held message so a successor gets them at once;
+   * completed() and getRun() keep answering with what was reported. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.consumption?.stop();
@@ -307,8 +310,9 @@ export class Collector {
           for (const h of a.chunks.values()) h.m.nak();
           a.done?.m.nak();
         }
+        // Results already reported stay readable; half-assembled attempts belong to the successor.
+        run.assemblies.clear();
       }
-      this.runs.clear();
       this._state = 'closed';
       for (const w of [...this.waiters]) w();
     })();
