@@ -83,10 +83,13 @@ type DeepPartial<T> = T extends readonly unknown[]
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
-/** Training settings as written in a spec or an ablation overlay: every field optional. */
+/**
+ * Training settings as written in a spec or an ablation overlay: every field optional. An
+ * overlay's `{base}` alone keeps the spec's baseBatchSize and scaling (same form merges).
+ */
 export type TrainingConfig = {
   [K in keyof ResolvedTrainingConfig]?: K extends 'learningRate'
-    ? LearningRate
+    ? LearningRate | Partial<ScaledLearningRate>
     : K extends 'layerwiseLearningRate'
       ? LayerwiseLearningRate | null
       : DeepPartial<ResolvedTrainingConfig[K]>;

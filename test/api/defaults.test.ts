@@ -53,7 +53,7 @@ test('withDefaults fills every default DESIGN.md shows', () => {
 });
 
 test('the schema defaults the API server applies equal withDefaults', () => {
-  const server = applySchemaDefaults(fineTuneJobSchema, { spec: minimal() }).spec as Record<string, unknown>;
+  const server = applySchemaDefaults(fineTuneJobSchema, { spec: minimal() }).spec as unknown as Record<string, unknown>;
   const offline = withDefaults(minimal()) as unknown as Record<string, unknown>;
   for (const key of ['model', 'data', 'training', 'seeds', 'execution', 'suspend']) {
     assert.deepEqual(server[key], offline[key], `spec.${key}`);

@@ -8,10 +8,12 @@ import { parse, stringify } from 'yaml';
 import { runCli, type CliResult } from '../support/cli.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/science-exam/finetunejob.yaml', import.meta.url));
-const example = (): Record<string, any> => parse(readFileSync(EXAMPLE, 'utf8'));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests break arbitrary fields of parsed YAML
+type Doc = Record<string, any>;
+const example = (): Doc => parse(readFileSync(EXAMPLE, 'utf8'));
 
 /** Each bad job: how it is broken, and the field its message must name. */
-const CASES: Array<{ name: string; field: string; message: RegExp; edit: (job: Record<string, any>) => void }> = [
+const CASES: Array<{ name: string; field: string; message: RegExp; edit: (job: Doc) => void }> = [
   { name: 'duplicate-ablation', field: 'spec.ablations', message: /unique|duplicate/, edit: (j) => j.spec.ablations.push({ name: 'full' }) },
   { name: 'unknown-baseline', field: 'spec.evaluation.baseline', message: /names no ablation/, edit: (j) => (j.spec.evaluation.baseline = 'nope') },
   { name: 'negative-lr', field: 'spec.training.learningRate.value', message: /greater than 0/, edit: (j) => (j.spec.training.learningRate = { value: -1e-5 }) },
