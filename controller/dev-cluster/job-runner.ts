@@ -23,7 +23,7 @@ export interface JobRunnerOptions {
 }
 
 /** @default 4 MiB */
-export const DEFAULT_MAX_LOG_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_POD_LOG_BYTES = 4 * 1024 * 1024;
 /** Real Job default when spec.backoffLimit is absent. */
 const DEFAULT_JOB_BACKOFF_LIMIT = 6;
 /** Letters the real controller uses for generated name suffixes (no vowels, no look-alikes). */
@@ -360,7 +360,7 @@ export class JobRunner {
     const mode = this.takeInjection(job);
     const append = (chunk: string): void => {
       log.text += chunk;
-      const max = this.opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+      const max = this.opts.maxLogBytes ?? DEFAULT_POD_LOG_BYTES;
       if (log.text.length > max) log.text = log.text.slice(log.text.length - max);
       for (const f of log.followers) f.onChunk(chunk);
     };

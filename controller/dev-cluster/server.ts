@@ -22,15 +22,15 @@ import type { Obj, StoreEvent } from './store.js';
 import { toTable } from './table.js';
 
 /** @default 0 (a free port) */
-export const DEFAULT_PORT = 0;
+export const DEFAULT_DEV_CLUSTER_PORT = 0;
 /** @default '127.0.0.1' */
-export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DEV_CLUSTER_HOST = '127.0.0.1';
 /** Watch events kept per kind before older resourceVersions answer 410. @default 1000 */
 export const DEFAULT_COMPACTION_WINDOW = 1000;
 /** How often a watch that asked for bookmarks gets one, in milliseconds. @default 5000 */
 export const DEFAULT_BOOKMARK_INTERVAL_MS = 5000;
 /** Largest request body accepted, in bytes (the real apiserver's limit is 3 MiB). @default 3145728 */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+export const DEV_CLUSTER_MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** The Kubernetes version reported by `/version`. */
 export const SERVED_KUBERNETES_VERSION = { major: '1', minor: '35', gitVersion: 'v1.35.0-ablate-dev-cluster' };
 
@@ -85,7 +85,7 @@ function readRawBody(req: IncomingMessage): Promise<Buffer> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > DEV_CLUSTER_MAX_BODY_BYTES) {
         reject(new BadRequestError(`request entity too large: ${size} bytes`, { field: 'body', value: size }));
         req.destroy();
       } else chunks.push(c);
@@ -129,7 +129,7 @@ export class DevCluster {
     const c = new DevCluster(opts);
     await new Promise<void>((resolve, reject) => {
       c.server.once('error', reject);
-      c.server.listen(opts.port ?? DEFAULT_PORT, opts.host ?? DEFAULT_HOST, () => resolve());
+      c.server.listen(opts.port ?? DEFAULT_DEV_CLUSTER_PORT, opts.host ?? DEFAULT_DEV_CLUSTER_HOST, () => resolve());
     });
     const addr = c.server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
