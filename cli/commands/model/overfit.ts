@@ -49,8 +49,9 @@ const command: CommandModule<object, OverfitArgs> = {
     const { selectBackend, releaseBackend, DebertaForMultipleChoice, overfitBatch, readBatchFile } = await import('../../../trainer/mod.js');
     const log = logger({ command: 'model overfit' });
     const backend = await selectBackend(args.backend);
-    const model = await DebertaForMultipleChoice.load(args.model);
+    // The inputs first: a malformed file should fail before a large checkpoint is read.
     const batch = await readBatchFile(args.inputs);
+    const model = await DebertaForMultipleChoice.load(args.model);
     const started = performance.now();
     let result;
     try {
