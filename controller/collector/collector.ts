@@ -74,7 +74,7 @@ export interface ExpectedRun {
   validationSha256: string;
 }
 
-export interface RunResult {
+export interface CollectedRun {
   key: RunKey;
   job: string;
   ablation: string;
@@ -111,7 +111,7 @@ export interface ProgressEvent {
 
 export type RunState =
   | { key: RunKey; state: 'pending'; attempt?: number; chunksReceived: number; chunksExpected?: number }
-  | { key: RunKey; state: 'complete'; result: RunResult }
+  | { key: RunKey; state: 'complete'; result: CollectedRun }
   | { key: RunKey; state: 'failed'; failure: RunFailure };
 
 export interface CollectorCounters {
@@ -138,7 +138,7 @@ export interface CollectorCounters {
   failed: number;
 }
 
-export type RunCompleteListener = (key: RunKey, result: RunResult) => void | Promise<void>;
+export type RunCompleteListener = (key: RunKey, result: CollectedRun) => void | Promise<void>;
 export type RunFailedListener = (key: RunKey, failure: RunFailure) => void | Promise<void>;
 export type ProgressListener = (event: ProgressEvent) => void | Promise<void>;
 
@@ -177,7 +177,7 @@ interface Run {
   ablation: string;
   seed: number;
   assemblies: Map<string, Assembly>;
-  best?: RunResult;
+  best?: CollectedRun;
   failure?: RunFailure;
 }
 
@@ -260,14 +260,14 @@ export class Collector {
   }
 
   /** The winning result of every complete run. */
-  completed(): Map<RunKey, RunResult> {
-    const out = new Map<RunKey, RunResult>();
+  completed(): Map<RunKey, CollectedRun> {
+    const out = new Map<RunKey, CollectedRun>();
     for (const [key, run] of this.runs) if (run.best) out.set(key, run.best);
     return out;
   }
 
   /** Resolves once every expected run is complete; rejects after `timeoutMs` or on close. */
-  whenAllComplete(timeoutMs?: number): Promise<Map<RunKey, RunResult>> {
+  whenAllComplete(timeoutMs?: number): Promise<Map<RunKey, CollectedRun>> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = (): void => {
@@ -472,7 +472,7 @@ export class Collector {
                   : undefined;
     if (problem !== undefined) return this.fail(run, a, 'mismatch', problem);
 
-    const result: RunResult = {
+    const result: CollectedRun = {
       key: run.key,
       job: run.job,
       ablation: run.ablation,

@@ -14,7 +14,7 @@ export {
   type RunFailure,
   type RunFailureReason,
   type RunKey,
-  type RunResult,
+  type CollectedRun,
   type RunState,
 } from './collector.js';
 export { CollectorClosedError, CollectorTimeoutError } from './errors.js';

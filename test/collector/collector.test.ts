@@ -2,7 +2,7 @@
 // scenarios, the same expectations.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Collector, runKey, type ExpectedRun, type ProgressEvent, type RunFailure, type RunResult } from '../../controller/collector/mod.js';
+import { Collector, runKey, type ExpectedRun, type ProgressEvent, type RunFailure, type CollectedRun } from '../../controller/collector/mod.js';
 import { Publisher, chunkPredictions, runSubjects, type Transport } from '../../protocol/mod.js';
 import { KITS, fakePredictions, uniqueId, until, type TransportKit } from '../protocol/kit.js';
 
@@ -52,7 +52,7 @@ function filterFor(kit: TransportKit, job: string): string {
   return `${kit.prefix}.local.${job}.>`;
 }
 
-function summary(results: Map<string, RunResult>): Record<string, string> {
+function summary(results: Map<string, CollectedRun>): Record<string, string> {
   return Object.fromEntries([...results].sort(([a], [b]) => a.localeCompare(b)).map(([k, r]) => [k, `${r.attempt}:${r.count}:${r.predictionsSha256}`]));
 }
 
@@ -257,7 +257,7 @@ for (const { name, make } of KITS) {
       const want = summary(await reference.whenAllComplete(10_000));
       await reference.close();
 
-      const reported = new Map<string, RunResult>();
+      const reported = new Map<string, CollectedRun>();
       let reached!: () => void;
       const reachedP = new Promise<void>((r) => (reached = r));
       let release!: () => void;
