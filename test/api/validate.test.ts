@@ -1,12 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import {
   applySchemaDefaults,
   CelCompileError,
   compileCelRules,
   fineTuneJobSchema,
+  InvalidResourceError,
+  loadFineTuneJob,
   resolveUri,
   UnsupportedUriError,
   validateAgainstSchema,
@@ -170,4 +175,33 @@ test('resolveUri: file URLs, relative forms against the job folder, other scheme
   assert.equal(resolveUri('/abs/model', '/jobs/a'), '/abs/model');
   assert.throws(() => resolveUri('s3://bucket/model', '/jobs'), (e: unknown) => e instanceof UnsupportedUriError && e.uri === 's3://bucket/model');
   assert.throws(() => resolveUri('file://otherhost/x', '/jobs'), UnsupportedUriError);
+});
+
+test('loadFineTuneJob: validates, applies defaults, returns the folder relative URIs resolve against', () => {
+  const path = fileURLToPath(new URL('../../examples/science-exam/finetunejob.yaml', import.meta.url));
+  const { job, baseDir } = loadFineTuneJob(path);
+  assert.equal(baseDir, dirname(path));
+  assert.equal(job.metadata.name, 'science-exam');
+  assert.equal(job.spec.training.optimizer.name, 'adamw', 'defaults applied');
+  assert.equal(resolveUri(job.spec.model.uri, baseDir), join(dirname(path), 'model'));
+
+  const dir = mkdtempSync(join(tmpdir(), 'ablate-load-'));
+  try {
+    const bad = example();
+    bad.spec.seeds = [];
+    bad.spec.evaluation.k = 0;
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n---\n${stringify(bad)}`);
+    assert.throws(
+      () => loadFineTuneJob(file),
+      (e: unknown) =>
+        e instanceof InvalidResourceError &&
+        e.file === file &&
+        e.document === 2 &&
+        e.violations.map((v) => v.path).sort().join() === 'spec.evaluation.k,spec.seeds' &&
+        /bad\.yaml:doc 2: invalid FineTuneJob/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
