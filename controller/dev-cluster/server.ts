@@ -158,6 +158,20 @@ export class DevCluster {
     renameSync(tmp, path);
   }
 
+  /**
+   * Creates one object as a client would (type from its apiVersion/kind; namespace from its
+   * metadata, else `default`), e.g. to preload a CRD; an existing object of that name is replaced.
+   */
+  apply(obj: Record<string, unknown>): Record<string, unknown> {
+    const t = this.registry.typeForKind(String(obj['apiVersion']), String(obj['kind']));
+    if (!t) throw new BadRequestError(`no resource type serves apiVersion ${String(obj['apiVersion'])} kind ${String(obj['kind'])}; apply its CRD first`, { field: 'kind', value: obj['kind'] });
+    const meta = (obj['metadata'] ?? {}) as { name?: string; namespace?: string };
+    const ns = t.namespaced ? (meta.namespace ?? 'default') : undefined;
+    const existing = meta.name ? this.registry.store.get(storageKey(t), ns, meta.name) : undefined;
+    if (!existing) return this.registry.create(t, ns, obj);
+    return this.registry.update(t, ns, meta.name!, { ...obj, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } });
+  }
+
   /** Drops all watch history and expires open watches with an in-stream 410 (see Store.compact). */
   compact(): void {
     this.registry.store.compact();
