@@ -104,7 +104,8 @@ export function checkResults(value: unknown, file: string): StudyResults {
       const vp = `${p}.vsBaseline`;
       c.field(v, vp, 'baseline', isStr, 'a string');
       for (const k of ['delta', 'ciLow', 'ciHigh', 'pValue']) c.field(v, vp, k, isNum, 'a number');
-      for (const k of ['pValueHolm', 'minDetectable', 'questionsNeeded']) c.field(v, vp, k, isNum, 'a number', true);
+      for (const k of ['pValueHolm', 'minDetectable']) c.field(v, vp, k, isNum, 'a number', true);
+      c.field(v, vp, 'questionsNeeded', isNumOrNull, 'a number or null', true);
     }
   });
   const best = (value as Record<string, unknown>)['best'];

@@ -77,7 +77,7 @@ function powerCell(a: AblationResult): string {
   const v = a.vsBaseline;
   if (v?.minDetectable === undefined) return MISSING;
   const n = v.questionsNeeded;
-  return n === undefined ? formatScore(v.minDetectable) : `${formatScore(v.minDetectable)} (n≈${Math.round(n)})`;
+  return n === undefined || n === null ? formatScore(v.minDetectable) : `${formatScore(v.minDetectable)} (n≈${Math.round(n)})`;
 }
 
 /** Decides every cell of the results table. */

@@ -74,8 +74,8 @@ export interface VsBaseline {
   pValueHolm?: number;
   /** Smallest Δ this validation set detects at 80 % power, two-sided α = 0.05. */
   minDetectable?: number;
-  /** Questions needed to detect the observed Δ at that power. */
-  questionsNeeded?: number;
+  /** Questions needed to detect the observed Δ at that power; null when Δ is 0. */
+  questionsNeeded?: number | null;
 }
 
 /** `curves.json`, one per run: what the trainer reported while training. */

@@ -112,6 +112,13 @@ test('readResults: missing, non-JSON and misshapen files each raise their own er
       return true;
     });
     await assert.rejects(writeReport(join(dir, 'results.json')), ReportTargetError);
+    // questionsNeeded is null when Δ is 0 (docs/results.md): valid, shown without a count.
+    const zero = studyResults();
+    const v = zero.ablations[1]?.vsBaseline;
+    assert.ok(v);
+    Object.assign(v, { delta: 0, questionsNeeded: null });
+    await writeFile(join(dir, 'results.json'), JSON.stringify(zero));
+    assert.equal((await readResults(dir)).ablations[1]?.vsBaseline?.questionsNeeded, null);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -55,9 +55,11 @@ test('table: baseline that is also best carries both marks; a tiny negative Δ h
   const v = r.ablations[1]?.vsBaseline;
   assert.ok(v);
   v.delta = -0.0001;
+  v.questionsNeeded = null;
   const t = renderTable(r);
   assert.equal(row(t, 'full')[0], 'full (baseline, best)');
   assert.match(row(t, 'frozen-embeddings')[6] ?? '', /^±0\.000 \[/);
+  assert.equal(row(t, 'frozen-embeddings')[9], '0.024');
 });
 
 test('table: a study where every run failed renders dashes, not NaN', () => {
