@@ -2,7 +2,7 @@
 // collector uses to verify that what it assembled is exactly what the trainer sent.
 import { createHash } from 'node:crypto';
 import { ChunkingError } from './errors.js';
-import { PROTOCOL_VERSION, type PredictionsMessage } from './messages.js';
+import { PROTOCOL_VERSION } from './messages.js';
 
 /** NATS's default max_payload (1 MiB); the server may be configured lower, never assumed higher. */
 export const NATS_DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -42,29 +42,31 @@ export function doneMsgId(runUid: string, attempt: number): string {
 }
 
 /**
- * Cuts (ids, probs) into consecutive chunks whose encoded JSON is at most `maxBytes`. Sizes are
- * measured on the encoded fragments (each id and row as JSON.stringify writes them inside the
- * message), and every finished chunk is checked once more against its real encoded length.
+ * Cuts (ids, probs) into consecutive chunks whose encoded JSON is at most `maxBytes`. Each id and
+ * row is serialised once; a chunk's payload is exactly those fragments joined inside the message
+ * envelope (the same bytes JSON.stringify of the PredictionsMessage gives), so the sizes added up
+ * are the sizes sent, and every finished chunk is checked once more against its encoded length.
  */
 export function chunkPredictions(ids: readonly string[], probs: readonly (readonly number[])[], opts: ChunkOptions): EncodedChunk[] {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   if (ids.length !== probs.length) {
     throw new ChunkingError(`chunkPredictions: ${ids.length} ids but ${probs.length} rows of probabilities`, 'probs', probs.length);
   }
+  const idJson = ids.map((id) => JSON.stringify(id));
+  const rowJson = probs.map((row) => JSON.stringify(row));
   const chunks: EncodedChunk[] = [];
   const encoder = new TextEncoder();
-  const envelope = (chunk: number): number =>
-    Buffer.byteLength(JSON.stringify({ v: PROTOCOL_VERSION, runUid: opts.runUid, attempt: opts.attempt, chunk, ids: [], probs: [] }));
 
   let start = 0;
   while (start < ids.length) {
     const chunk = chunks.length;
-    let size = envelope(chunk);
+    // The envelope without its closing brace; ids and probs follow in the schema's key order.
+    const head = JSON.stringify({ v: PROTOCOL_VERSION, runUid: opts.runUid, attempt: opts.attempt, chunk }).slice(0, -1);
+    let size = Buffer.byteLength(head) + ',"ids":[],"probs":[]}'.length;
     let end = start;
     while (end < ids.length) {
-      const row = Buffer.byteLength(JSON.stringify(ids[end])) + Buffer.byteLength(JSON.stringify(probs[end]));
       // A comma before the id and before the row, except for the chunk's first row.
-      const add = row + (end === start ? 0 : 2);
+      const add = Buffer.byteLength(idJson[end] as string) + Buffer.byteLength(rowJson[end] as string) + (end === start ? 0 : 2);
       if (size + add > maxBytes) break;
       size += add;
       end++;
@@ -72,15 +74,8 @@ export function chunkPredictions(ids: readonly string[], probs: readonly (readon
     if (end === start) {
       throw new ChunkingError(`chunkPredictions: row ${start} (id ${JSON.stringify(ids[start])}) alone encodes past ${maxBytes} bytes`, `ids[${start}]`, ids[start]);
     }
-    const message: PredictionsMessage = {
-      v: PROTOCOL_VERSION,
-      runUid: opts.runUid,
-      attempt: opts.attempt,
-      chunk,
-      ids: ids.slice(start, end),
-      probs: probs.slice(start, end) as number[][],
-    };
-    const data = encoder.encode(JSON.stringify(message));
+    const json = `${head},"ids":[${idJson.slice(start, end).join(',')}],"probs":[${rowJson.slice(start, end).join(',')}]}`;
+    const data = encoder.encode(json);
     if (data.byteLength > maxBytes) {
       throw new ChunkingError(`chunkPredictions: chunk ${chunk} encodes to ${data.byteLength} bytes, over ${maxBytes}`, 'chunk', chunk);
     }

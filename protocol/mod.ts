@@ -73,3 +73,4 @@ export {
   SubjectError,
   TransportClosedError,
 } from './errors.js';
+export { IpcTransport, relayIpc } from './ipc-transport.js';
