@@ -35,7 +35,11 @@ export interface QuestionSet {
 }
 
 export interface ReadQuestionsOptions {
-  /** Demand an `answer` column (training and validation sets). @default false */
+  /**
+   * Demand an `answer` column (training and validation sets). Either way, a file that has the
+   * column must fill it on every row: a half-labeled file is a mistake, not an unlabeled set.
+   * @default false
+   */
   requireAnswer?: boolean;
 }
 
