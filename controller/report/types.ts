@@ -57,11 +57,11 @@ export interface AblationResult {
   ensembleMapAtK: number | null;
   files: { probabilities: string | null; submission: string | null };
   /** Absent for the baseline itself and where either ensemble is missing. */
-  vsBaseline?: VsBaseline;
+  vsBaseline?: BaselineComparison;
 }
 
 /** The paired-bootstrap comparison of an ablation's ensemble with the baseline's. */
-export interface VsBaseline {
+export interface BaselineComparison {
   baseline: string;
   /** Ensemble MAP@k of this ablation minus the baseline's. */
   delta: number;
