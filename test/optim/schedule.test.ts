@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   InvalidOptimOptionError,
   constantSchedule,
+  cosineWarmupDecay,
   debertaWarmupLinear,
   linearWarmupDecay,
   makeSchedule,
@@ -63,6 +64,15 @@ describe('debertaWarmupLinear (DeBERTa repo warmup_linear)', () => {
   });
 });
 
+describe('cosineWarmupDecay (HF get_cosine_schedule_with_warmup)', () => {
+  test('warms up linearly, then follows half a cosine from 1 at the peak to 0 at T', () => {
+    const s = cosineWarmupDecay({ totalSteps: 10, warmupSteps: 2 });
+    const expected: [number, number][] = [[0, 0], [1, 0.5], [2, 1], [4, (1 + Math.SQRT1_2) / 2], [6, 0.5], [8, (1 - Math.SQRT1_2) / 2], [10, 0]];
+    for (const [step, m] of expected) assertNear(s.multiplier(step), m, `step ${step}`, 1e-12);
+    assert.ok(s.multiplier(9) > 0 && s.multiplier(9) < s.multiplier(8));
+  });
+});
+
 describe('constant and makeSchedule', () => {
   test('constant is 1 at every step; makeSchedule picks by training.schedule name', () => {
     const c = constantSchedule({ totalSteps: 3 });
@@ -70,7 +80,8 @@ describe('constant and makeSchedule', () => {
     assert.equal(makeSchedule('linear', { totalSteps: 10, warmupSteps: 2 }).multiplier(1), 0.5);
     assert.equal(makeSchedule('warmup_linear', { totalSteps: 10, warmupSteps: 2 }).multiplier(2), 0.8);
     assert.equal(makeSchedule('constant', { totalSteps: 10 }).multiplier(0), 1);
-    assert.throws(() => makeSchedule('cosine' as 'linear', { totalSteps: 10 }), /schedule/);
+    assert.equal(makeSchedule('cosine', { totalSteps: 10, warmupSteps: 2 }).multiplier(6), 0.5);
+    assert.throws(() => makeSchedule('polynomial' as 'linear', { totalSteps: 10 }), /schedule/);
   });
 });
 

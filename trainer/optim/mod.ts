@@ -5,6 +5,7 @@ export { clipGradNorm, GradientAccumulator, CLIP_NORM_EPSILON, type ClippedGradi
 export {
   SCHEDULE_NAMES,
   constantSchedule,
+  cosineWarmupDecay,
   debertaWarmupLinear,
   linearWarmupDecay,
   makeSchedule,

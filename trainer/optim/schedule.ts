@@ -19,7 +19,7 @@ export interface Schedule {
 }
 
 /** Schedules selectable by `training.schedule`. */
-export const SCHEDULE_NAMES = ['linear', 'constant', 'warmup_linear'] as const;
+export const SCHEDULE_NAMES = ['linear', 'cosine', 'constant', 'warmup_linear'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface WarmupOptions {
@@ -78,6 +78,24 @@ export function linearWarmupDecay(opts: WarmupOptions): Schedule {
   };
 }
 
+/**
+ * HF `get_cosine_schedule_with_warmup` (half a cosine wave): `step/W` for `step < W`, then with
+ * `p = (step − W)/max(1, T − W)`, `max(0, (1 + cos(π·p))/2)` — 1 at the peak, 0 at `step = T`.
+ */
+export function cosineWarmupDecay(opts: WarmupOptions): Schedule {
+  const { totalSteps, warmupSteps } = compileWarmup(opts, 'cosine');
+  return {
+    name: 'cosine',
+    totalSteps,
+    warmupSteps,
+    multiplier(step: number): number {
+      if (step < warmupSteps) return step / Math.max(1, warmupSteps);
+      const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+      return Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
+    },
+  };
+}
+
 /** No schedule: every update uses the group's rate. */
 export function constantSchedule(opts: { totalSteps: number }): Schedule {
   const { totalSteps } = compileWarmup({ totalSteps: opts.totalSteps }, 'constant');
@@ -112,6 +130,8 @@ export function makeSchedule(name: ScheduleName, opts: WarmupOptions): Schedule 
   switch (name) {
     case 'linear':
       return linearWarmupDecay(opts);
+    case 'cosine':
+      return cosineWarmupDecay(opts);
     case 'constant':
       return constantSchedule(opts);
     case 'warmup_linear':
