@@ -40,9 +40,12 @@ describe('layerLearningRate', () => {
     assert.ok(Math.abs(bottom - 0.1 * LR_MAX) < 1e-12 * LR_MAX);
   });
 
-  test('an explicit geometric decay γ gives lr·γ^(L−d); the head stays at lr_max or headLr', () => {
+  test('an explicit geometric decay γ gives lr·γ^(L−d) floored at ρ·lr; the head stays at lr_max or headLr', () => {
     const lw = { schedule: 'geometric' as const, minRatio: 0.1, decay: 0.9 };
     assert.ok(Math.abs(layerLearningRate(10, { lrMax: 1, numLayers: 12, layerwise: lw }) - 0.81) < 1e-12);
+    const steep = { schedule: 'geometric' as const, minRatio: 0.1, decay: 0.5 };
+    assert.equal(layerLearningRate(10, { lrMax: 1, numLayers: 12, layerwise: steep }), 0.25);
+    assert.equal(layerLearningRate(8, { lrMax: 1, numLayers: 12, layerwise: steep }), 0.1);
     assert.equal(layerLearningRate('head', { lrMax: 1, numLayers: 12, layerwise: lw }), 1);
     assert.equal(layerLearningRate('head', { lrMax: 1, numLayers: 12, layerwise: lw, headLr: 5 }), 5);
   });

@@ -5,7 +5,8 @@
 //  - cosine (science.md §3.3, an assumption the blog left open): s(d) = (1 − cos(π·d/L))/2,
 //    lr(d) = ρ·lr_max + (lr_max − ρ·lr_max)·s(d), so the bottom trains at ρ·lr_max, the top near lr_max;
 //  - geometric (ELECTRA-style LLRD with the target ratio of §3.1): lr(d) = lr_max·γ^(L−d),
-//    γ = decay, or ρ^(1/L) so that the bottom/top ratio is exactly ρ.
+//    γ = decay, or ρ^(1/L) so that the bottom/top ratio is exactly ρ; floored at ρ·lr_max (the
+//    API's contract), which only bites when an explicit γ would go below it.
 // The head (pooler, classifier) trains at lr_max, or `headLr` when given.
 import { isFrozen, layerDepth, type FreezeMode } from '../model/mod.js';
 import type { ParamGroup } from './adamw.js';
@@ -19,7 +20,7 @@ export interface LayerwiseOptions {
   schedule: LayerwiseSchedule;
   /** ρ: the bottom (depth 0) rate as a fraction of the top rate, in (0, 1]. */
   minRatio: number;
-  /** geometric only: the per-layer factor γ in (0, 1]. @default minRatio^(1/numLayers) */
+  /** geometric only: the per-layer factor γ in (0, 1], floored at minRatio. @default minRatio^(1/numLayers) */
   decay?: number;
 }
 
@@ -59,7 +60,7 @@ export function layerLearningRate(depth: number | 'head', opts: { lrMax: number;
     }
     case 'geometric': {
       const gamma = layerwise.decay ?? rho ** (1 / L);
-      return lrMax * gamma ** (L - depth);
+      return Math.max(rho * lrMax, lrMax * gamma ** (L - depth));
     }
     default:
       throw new InvalidOptimOptionError('layerwiseLearningRate.schedule', layerwise.schedule, `must be one of ${LAYERWISE_SCHEDULES.join(', ')}`);
