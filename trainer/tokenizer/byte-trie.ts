@@ -1,31 +1,61 @@
 // A trie over UTF-8 bytes, walked one byte at a time. SentencePiece's unigram lattice and its
-// user-defined-symbol matcher both walk a trie byte by byte from each character position; edges
-// live in one Map keyed by (node, byte), which stays small for a 128k-piece vocabulary.
+// user-defined-symbol matcher both walk a trie byte by byte from each character position. Keys
+// are gathered in a Map keyed by (node, byte), then laid out in flat typed arrays (a dense table for the root, whose fan-out is the whole alphabet, and sorted edge runs
+// for the rest, whose fan-out is small), because Map lookups dominated encoding time.
 
 export class ByteTrie {
-  private readonly edges = new Map<number, number>();
   /** values[node] is the id stored at that node, or -1. */
   private readonly values: number[] = [-1];
+  private readonly root = new Int32Array(256).fill(-1);
+  private readonly edgeStart: Int32Array;
+  private readonly labels: Uint8Array;
+  private readonly targets: Int32Array;
 
-  /** Stores `value` under `key`; an existing key keeps its first value (SentencePiece does too). */
-  insert(key: Uint8Array, value: number): void {
-    let node = 0;
-    for (const b of key) {
-      const edge = node * 256 + b;
-      let next = this.edges.get(edge);
-      if (next === undefined) {
-        next = this.values.length;
-        this.values.push(-1);
-        this.edges.set(edge, next);
+  /** Builds the trie; a key given twice keeps its first value (SentencePiece does too). */
+  static from(entries: Iterable<readonly [Uint8Array, number]>): ByteTrie {
+    return new ByteTrie(entries);
+  }
+
+  private constructor(entries: Iterable<readonly [Uint8Array, number]>) {
+    const edges = new Map<number, number>();
+    for (const [key, value] of entries) {
+      let node = 0;
+      for (const b of key) {
+        const edge = node * 256 + b;
+        let next = edges.get(edge);
+        if (next === undefined) {
+          next = this.values.length;
+          this.values.push(-1);
+          edges.set(edge, next);
+        }
+        node = next;
       }
-      node = next;
+      if (this.values[node] === -1) this.values[node] = value;
     }
-    if (this.values[node] === -1) this.values[node] = value;
+    const n = this.values.length;
+    const sorted = [...edges.entries()].filter(([e]) => e >= 256).sort((x, y) => x[0] - y[0]);
+    this.edgeStart = new Int32Array(n + 1);
+    this.labels = new Uint8Array(sorted.length);
+    this.targets = new Int32Array(sorted.length);
+    for (const [e, t] of edges) if (e < 256) this.root[e] = t;
+    sorted.forEach(([e, t], i) => {
+      this.labels[i] = e & 0xff;
+      this.targets[i] = t;
+      this.edgeStart[Math.floor(e / 256) + 1]!++;
+    });
+    for (let i = 1; i <= n; i++) this.edgeStart[i]! += this.edgeStart[i - 1]!;
   }
 
   /** The child of `node` along byte `b`, or -1. The root is node 0. */
   child(node: number, b: number): number {
-    return this.edges.get(node * 256 + b) ?? -1;
+    if (node === 0) return this.root[b]!;
+    const end = this.edgeStart[node + 1]!;
+    for (let i = this.edgeStart[node]!; i < end; i++) {
+      const l = this.labels[i]!;
+      if (l === b) return this.targets[i]!;
+      if (l > b) break;
+    }
+    return -1;
   }
 
   /** The value stored at `node`, or -1. */

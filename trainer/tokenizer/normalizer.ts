@@ -37,11 +37,15 @@ export class PrecompiledCharsMap {
     return new PrecompiledCharsMap(units, blob.subarray(4 + trieSize));
   }
 
+  /** The value of the last `longestMatch` hit: where its replacement starts (see `replacement`). */
+  lastValue = 0;
+
   /**
-   * Darts-clone common-prefix search over bytes[pos, end), keeping the longest hit.
-   * Returns the match length (0 if no rule applies); the replacement is `replacement(lastValue)`.
+   * Darts-clone common-prefix search over bytes[pos, end), keeping the longest hit. Returns the
+   * match length (0 if no rule applies) and leaves the hit in `lastValue`, so the per-character
+   * hot path allocates nothing.
    */
-  longestMatch(bytes: Uint8Array, pos: number, end: number): { length: number; value: number } {
+  longestMatch(bytes: Uint8Array, pos: number, end: number): number {
     const units = this.units;
     let length = 0;
     let value = 0;
@@ -60,7 +64,8 @@ export class PrecompiledCharsMap {
         value = (units[nodePos] ?? 0) & 0x7fffffff;
       }
     }
-    return { length, value };
+    this.lastValue = value;
+    return length;
   }
 
   /** The NUL-terminated replacement string at `value` in the strings blob. */
@@ -161,10 +166,10 @@ export class SentencePieceNormalizer {
       if (n > 0) return this.set(input, pos, pos + n, n);
     }
     if (this.opts.charsMap !== undefined) {
-      const m = this.opts.charsMap.longestMatch(input, pos, end);
-      if (m.length > 0) {
-        const r = this.opts.charsMap.replacement(m.value);
-        return this.set(r, 0, r.length, m.length);
+      const length = this.opts.charsMap.longestMatch(input, pos, end);
+      if (length > 0) {
+        const r = this.opts.charsMap.replacement(this.opts.charsMap.lastValue);
+        return this.set(r, 0, r.length, length);
       }
     }
     const n = validCharLen(input, pos, end);

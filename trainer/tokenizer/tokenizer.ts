@@ -107,26 +107,8 @@ export class UnigramTokenizer implements Tokenizer {
   }
 
   encodePair(prompt: string, option: string, maxLength: number): PairEncoding {
-    if (!Number.isInteger(maxLength) || maxLength < PAIR_SPECIALS) {
-      throw new EncodeArgumentError('maxLength', maxLength, `must be an integer of at least ${PAIR_SPECIALS} ([CLS] and two [SEP])`);
-    }
-    let a = this.encode(prompt);
-    let b = this.encode(option);
-    const budget = maxLength - PAIR_SPECIALS;
-    const truncated = { prompt: 0, option: 0 };
-    const excess = a.length + b.length - budget;
-    if (excess > 0) {
-      truncated.prompt = Math.min(excess, a.length);
-      a = a.slice(0, a.length - truncated.prompt);
-      truncated.option = excess - truncated.prompt;
-      if (truncated.option > 0) b = b.slice(0, b.length - truncated.option);
-    }
-    const { cls, sep } = this.specialIds;
-    const inputIds = [cls, ...a, sep, ...b, sep];
-    const firstLength = a.length + 2;
-    const tokenTypeIds = inputIds.map((_, i) => (i < firstLength ? 0 : 1));
-    const attentionMask = inputIds.map(() => 1);
-    return { inputIds, tokenTypeIds, attentionMask, truncated };
+    checkMaxLength(maxLength);
+    return pairFromIds(this.specialIds, this.encode(prompt), this.encode(option), maxLength);
   }
 
   private run(text: string, ids: number[], pieces?: string[]): void {
@@ -174,6 +156,31 @@ export class UnigramTokenizer implements Tokenizer {
   }
 }
 
+function checkMaxLength(maxLength: number): void {
+  if (!Number.isInteger(maxLength) || maxLength < PAIR_SPECIALS) {
+    throw new EncodeArgumentError('maxLength', maxLength, `must be an integer of at least ${PAIR_SPECIALS} ([CLS] and two [SEP])`);
+  }
+}
+
+/** Lays out `[CLS] a [SEP] b [SEP]`, truncating 'only_first' (then b) to `maxLength`. */
+function pairFromIds(specialIds: SpecialIds, promptIds: number[], optionIds: number[], maxLength: number): PairEncoding {
+  let a = promptIds;
+  let b = optionIds;
+  const truncated = { prompt: 0, option: 0 };
+  const excess = a.length + b.length - (maxLength - PAIR_SPECIALS);
+  if (excess > 0) {
+    truncated.prompt = Math.min(excess, a.length);
+    a = a.slice(0, a.length - truncated.prompt);
+    truncated.option = excess - truncated.prompt;
+    if (truncated.option > 0) b = b.slice(0, b.length - truncated.option);
+  }
+  const inputIds = [specialIds.cls, ...a, specialIds.sep, ...b, specialIds.sep];
+  const firstLength = a.length + 2;
+  const tokenTypeIds = inputIds.map((_, i) => (i < firstLength ? 0 : 1));
+  const attentionMask = inputIds.map(() => 1);
+  return { inputIds, tokenTypeIds, attentionMask, truncated };
+}
+
 /** A whole question encoded for the model: C option rows of S ids each, row-major. */
 export interface QuestionEncoding {
   /** [C*S] ids, padded with the pad id; reshape to [1, C, S] (or stack questions) for tf.tensor3d. */
@@ -199,7 +206,10 @@ export function encodeQuestion(
 ): QuestionEncoding {
   if (options.length === 0) throw new EncodeArgumentError('options', options, 'a question needs at least one option');
   if (pad !== 'longest' && pad !== 'max') throw new EncodeArgumentError('pad', pad, "must be 'longest' or 'max'");
-  const rows = options.map((o) => tok.encodePair(prompt, o, maxLength));
+  checkMaxLength(maxLength);
+  // The prompt is encoded once for all options; each row is then what encodePair would give.
+  const promptIds = tok.encode(prompt);
+  const rows = options.map((o) => pairFromIds(tok.specialIds, promptIds, tok.encode(o), maxLength));
   const seqLength = pad === 'max' ? maxLength : Math.max(...rows.map((r) => r.inputIds.length));
   const inputIds = new Int32Array(rows.length * seqLength).fill(tok.specialIds.pad);
   const attentionMask = new Int32Array(rows.length * seqLength);

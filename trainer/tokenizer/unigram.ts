@@ -31,7 +31,7 @@ const identity = (x: number): number => x;
 
 export class UnigramModel {
   readonly pieces: readonly string[];
-  private readonly trie = new ByteTrie();
+  private readonly trie: ByteTrie;
   private readonly ids = new Map<string, number>();
   private readonly reserved = new Map<string, number>();
   private readonly scores: Float64Array;
@@ -52,6 +52,7 @@ export class UnigramModel {
     let min = Infinity;
     let max = vocab.float32 ? FLT_MIN : -Infinity;
     const encoder = new TextEncoder();
+    const matched: [Uint8Array, number][] = [];
     for (let id = 0; id < n; id++) {
       const type = vocab.types[id] ?? PieceType.NORMAL;
       const score = this.round(vocab.scores[id] ?? 0);
@@ -65,11 +66,12 @@ export class UnigramModel {
       // Only these types are matched in text; control, unknown and byte pieces are looked up by name.
       if (type === PieceType.NORMAL || type === PieceType.USER_DEFINED || type === PieceType.UNUSED) {
         if (!this.ids.has(piece)) this.ids.set(piece, id);
-        this.trie.insert(encoder.encode(piece), id);
+        matched.push([encoder.encode(piece), id]);
       } else if (!this.reserved.has(piece)) {
         this.reserved.set(piece, id);
       }
     }
+    this.trie = ByteTrie.from(matched);
     if (min === Infinity) min = 0;
     this.unkScore = this.round(min - UNK_PENALTY);
     this.maxScore = max;
@@ -88,16 +90,12 @@ export class UnigramModel {
 
   /** The user-defined pieces, which normalization must leave alone. */
   userDefinedTrie(): ByteTrie | undefined {
-    const trie = new ByteTrie();
     const encoder = new TextEncoder();
-    let any = false;
+    const entries: [Uint8Array, number][] = [];
     this.types.forEach((t, id) => {
-      if (t === PieceType.USER_DEFINED) {
-        trie.insert(encoder.encode(this.pieces[id]!), id);
-        any = true;
-      }
+      if (t === PieceType.USER_DEFINED) entries.push([encoder.encode(this.pieces[id]!), id]);
     });
-    return any ? trie : undefined;
+    return entries.length > 0 ? ByteTrie.from(entries) : undefined;
   }
 
   /**
