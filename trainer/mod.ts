@@ -3,3 +3,4 @@
 export * from './backend.js';
 export * from './model/mod.js';
 export * from './optim/mod.js';
+export * from './data/mod.js';
