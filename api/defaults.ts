@@ -100,10 +100,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The field that tells the two forms of a union apart; a change of form replaces, never merges. */
+/**
+ * Which form of a union object `v` is (undefined: not a union, or `v` does not say). A change
+ * of form replaces the base's object; an overlay that does not name its form merges.
+ */
 function formOf(field: string, v: Record<string, unknown>): string | undefined {
-  if (field === 'learningRate') return 'value' in v ? 'fixed' : 'scaled';
-  if (field === 'layerwiseLearningRate') return String(v['schedule']);
+  if (field === 'learningRate') {
+    if ('value' in v) return 'fixed';
+    return 'base' in v || 'baseBatchSize' in v || 'scaling' in v ? 'scaled' : undefined;
+  }
+  if (field === 'layerwiseLearningRate') return typeof v['schedule'] === 'string' ? v['schedule'] : undefined;
   return undefined;
 }
 
@@ -122,7 +128,8 @@ function mergeObjects(base: Record<string, unknown>, overlay: Record<string, unk
   for (const [key, value] of Object.entries(overlay)) {
     if (value === undefined) continue;
     const prev = out[key];
-    if (isPlainObject(prev) && isPlainObject(value) && formOf(key, prev) === formOf(key, value)) {
+    const form = isPlainObject(value) ? formOf(key, value) : undefined;
+    if (isPlainObject(prev) && isPlainObject(value) && (form === undefined || form === formOf(key, prev))) {
       out[key] = mergeObjects(prev, value);
     } else {
       out[key] = structuredClone(value);

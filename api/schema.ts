@@ -140,11 +140,12 @@ function trainingSchema(withDefaults: boolean): SchemaNode {
         },
         {
           nullable: true,
-          required: ['schedule'],
+          // An overlay may tweak minRatio alone; the merged config must name its schedule.
+          ...(withDefaults ? { required: ['schedule'] } : {}),
           ...d(null),
           'x-kubernetes-validations': [
-            { rule: "!has(self.decay) || self.schedule == 'geometric'", message: 'layerwiseLearningRate.decay applies to the geometric schedule only' },
-            { rule: "self.schedule != 'geometric' || has(self.decay)", message: 'the geometric layerwiseLearningRate schedule needs decay' },
+            { rule: "!has(self.decay) || !has(self.schedule) || self.schedule == 'geometric'", message: 'layerwiseLearningRate.decay applies to the geometric schedule only' },
+            { rule: "!has(self.schedule) || self.schedule != 'geometric' || has(self.decay)", message: 'the geometric layerwiseLearningRate schedule needs decay' },
           ],
         },
       ),

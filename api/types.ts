@@ -91,7 +91,7 @@ export type TrainingConfig = {
   [K in keyof ResolvedTrainingConfig]?: K extends 'learningRate'
     ? LearningRate | Partial<ScaledLearningRate>
     : K extends 'layerwiseLearningRate'
-      ? LayerwiseLearningRate | null
+      ? Partial<LayerwiseLearningRate> | null
       : DeepPartial<ResolvedTrainingConfig[K]>;
 };
 

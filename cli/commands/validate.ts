@@ -36,7 +36,8 @@ const command: CommandModule<object, Args> = {
       try {
         documents = api.parseResourceFile(file).documents;
       } catch (err) {
-        reports.push({ file, document: 0, valid: false, violations: [{ path: '', value: undefined, rule: 'file', message: err instanceof Error ? err.message : String(err) }] });
+        const reason = err instanceof api.ResourceFileError && err.cause instanceof Error ? `cannot read: ${err.cause.message}` : String(err);
+        reports.push({ file, document: 0, valid: false, violations: [{ path: '', value: undefined, rule: 'file', message: reason }] });
         continue;
       }
       if (documents.length === 0) {

@@ -80,11 +80,12 @@ test('expandRuns: ablation order then seed order, overlays deep-merged over spec
       { name: 'b-full' },
       { name: 'a-lr', training: { headWarmup: { learningRate: 5e-3 }, learningRate: { value: 3e-5 }, layerwiseLearningRate: { schedule: 'cosine', minRatio: 0.2 } } },
       { name: 'c-base', training: { learningRate: { base: 1e-3 } } },
+      { name: 'd-ratio', training: { layerwiseLearningRate: { minRatio: 0.3 } } },
     ],
     seeds: [5, 1],
   };
   const runs = expandRuns(spec);
-  assert.deepEqual(runs.map((r) => `${r.ablation}/${r.seed}`), ['b-full/5', 'b-full/1', 'a-lr/5', 'a-lr/1', 'c-base/5', 'c-base/1']);
+  assert.deepEqual(runs.map((r) => `${r.ablation}/${r.seed}`), ['b-full/5', 'b-full/1', 'a-lr/5', 'a-lr/1', 'c-base/5', 'c-base/1', 'd-ratio/5', 'd-ratio/1']);
   const full = runs[0]!.training;
   assert.equal(full.epochs, 2);
   assert.deepEqual(full.headWarmup, { steps: 10, learningRate: 1e-3 });
@@ -94,6 +95,9 @@ test('expandRuns: ablation order then seed order, overlays deep-merged over spec
   assert.deepEqual(lr.layerwiseLearningRate, { schedule: 'cosine', minRatio: 0.2 });
   assert.equal(lr.epochs, 2);
   assert.deepEqual(runs[4]!.training.learningRate, { base: 1e-3, baseBatchSize: 128, scaling: 'sqrt' }, 'same form merges');
+  assert.deepEqual(runs[6]!.training.layerwiseLearningRate, { minRatio: 0.3 }, 'over null an overlay replaces (and validation then asks for a schedule)');
+  const tweak = expandRuns({ ...spec, training: { layerwiseLearningRate: { schedule: 'geometric', decay: 0.9 } } })[6]!.training;
+  assert.deepEqual(tweak.layerwiseLearningRate, { schedule: 'geometric', decay: 0.9, minRatio: 0.3 }, 'an overlay that names no form merges');
   runs[0]!.training.epochs = 99;
   assert.equal(runs[1]!.training.epochs, 2, 'runs do not share config objects');
 });
