@@ -65,4 +65,19 @@ describe('GradientAccumulator', () => {
     disposeAll(g1, g2, g3, mean);
     acc.dispose();
   });
+
+  test('weighted by example counts, uneven micro-batches give the whole batch\'s mean gradient', () => {
+    // Per-example gradients 1, 2, 3 (first micro-batch, mean 2) and 10 (second, mean 10): the
+    // batch mean is 4, not the unweighted (2 + 10)/2 = 6.
+    const acc = new GradientAccumulator();
+    const g1 = gradsOf({ a: [2] });
+    const g2 = gradsOf({ a: [10] });
+    acc.add(g1, 3);
+    acc.add(g2, 1);
+    const mean = acc.mean();
+    close(mean.get('a')!.dataSync(), [4], 'a');
+    assert.throws(() => acc.add(g1, 0), /gradientAccumulation\.weight/);
+    disposeAll(g1, g2, mean);
+    acc.dispose();
+  });
 });

@@ -38,36 +38,49 @@ export function clipGradNorm(grads: NamedGradients, maxNorm: number): ClippedGra
 }
 
 /**
- * Sums the gradients of k micro-batches and hands out their mean, the same update as one batch
- * k times larger when each micro-batch loss is a mean over equally many examples. A parameter
- * missing from some micro-batches is summed over those it appears in and still divided by k.
+ * Sums the gradients of k micro-batches and hands out their mean: the same update as one batch
+ * k times larger when each micro-batch loss is a mean over equally many examples. When they are
+ * not (the short last micro-batch of an epoch), pass each one's example count as its weight:
+ * the result is then Σ nᵢ·gᵢ / Σ nᵢ, exactly the gradient of the whole batch's mean loss. A
+ * parameter missing from some micro-batches is summed over those it appears in and still divided
+ * by the total weight.
  */
 export class GradientAccumulator {
   private sums: NamedGradients = new Map();
   private added = 0;
+  private weight = 0;
 
   /** Micro-batches added since the last `mean()`. */
   get count(): number {
     return this.added;
   }
 
-  /** Adds one micro-batch's gradients (the caller keeps ownership of `grads`). */
-  add(grads: NamedGradients): void {
+  /**
+   * Adds one micro-batch's gradients (the caller keeps ownership of `grads`), weighted by
+   * `weight` — its example count when micro-batches differ in size. @default weight 1
+   */
+  add(grads: NamedGradients, weight = 1): void {
+    if (!(weight > 0 && Number.isFinite(weight))) throw new InvalidOptimOptionError('gradientAccumulation.weight', weight, 'must be a finite number > 0');
     for (const [name, g] of grads) {
       const prev = this.sums.get(name);
-      this.sums.set(name, prev ? tf.tidy(() => tf.add(prev, g)) : tf.clone(g));
+      const next = tf.tidy(() => {
+        const scaled = weight === 1 ? tf.clone(g) : tf.mul(g, tf.scalar(weight));
+        return prev ? tf.add(prev, scaled) : scaled;
+      });
+      this.sums.set(name, next);
       prev?.dispose();
     }
     this.added += 1;
+    this.weight += weight;
   }
 
-  /** The mean over the micro-batches added so far (new tensors); the accumulator starts over. */
+  /** The weighted mean over the micro-batches added so far (new tensors); the accumulator starts over. */
   mean(): NamedGradients {
     if (this.added === 0) throw new InvalidOptimOptionError('gradientAccumulation.count', 0, 'no micro-batch was added');
-    const k = this.added;
+    const total = this.weight;
     const out: NamedGradients = new Map();
     for (const [name, sum] of this.sums) {
-      out.set(name, tf.tidy(() => tf.div(sum, tf.scalar(k))));
+      out.set(name, tf.tidy(() => tf.div(sum, tf.scalar(total))));
     }
     this.dispose();
     return out;
@@ -78,5 +91,6 @@ export class GradientAccumulator {
     for (const t of this.sums.values()) t.dispose();
     this.sums = new Map();
     this.added = 0;
+    this.weight = 0;
   }
 }
