@@ -171,7 +171,8 @@ function checkObject(ctx: Ctx, s: SchemaNode, v: Record<string, unknown>, old: O
       s.properties !== undefined &&
       s.additionalProperties !== true &&
       !s['x-kubernetes-preserve-unknown-fields'] &&
-      !(isRoot && (key === 'apiVersion' || key === 'kind'))
+      // A resource (the root, or an embedded one) always has these, declared or not.
+      !((isRoot || s['x-kubernetes-embedded-resource']) && (key === 'apiVersion' || key === 'kind' || key === 'metadata'))
     ) {
       push(ctx, childPath, child, 'unknown-field', `unknown field "${key}"`, 'FieldValueForbidden');
     }

@@ -113,14 +113,15 @@ test('generic validator: types, bounds, enums, list types, unknown fields, nulla
       q: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
       maybe: { type: 'string', nullable: true },
       free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      pod: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object', properties: {} } } },
     },
   };
-  const ok = { n: 2, s: 'a', when: '2026-01-02T03:04:05Z', set: [1, 2], q: '1Gi', maybe: null, free: { any: [1, { x: 2 }] } };
+  const ok = { n: 2, s: 'a', when: '2026-01-02T03:04:05Z', set: [1, 2], q: '1Gi', maybe: null, free: { any: [1, { x: 2 }] }, pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: {} } };
   assert.deepEqual(validateAgainstSchema(schema, ok), []);
-  const v = validateAgainstSchema(schema, { n: 1.5, s: 'c', when: 'yesterday', set: [1, 1, 2, 3], q: true, extra: 1, maybe: 3 }, { basePath: 'spec' });
+  const v = validateAgainstSchema(schema, { n: 1.5, s: 'c', when: 'yesterday', set: [1, 1, 2, 3], q: true, extra: 1, maybe: 3, pod: { kind: 'Pod', spec: { x: 1 } } }, { basePath: 'spec' });
   assert.deepEqual(
     v.map((x) => `${x.path} ${x.rule}`).sort(),
-    ['spec.extra unknown-field', 'spec.maybe type', 'spec.n type', 'spec.q type', 'spec.s enum', 'spec.set maxItems', 'spec.set[1] x-kubernetes-list-type=set', 'spec.when format'].sort(),
+    ['spec.extra unknown-field', 'spec.maybe type', 'spec.pod.spec.x unknown-field', 'spec.n type', 'spec.q type', 'spec.s enum', 'spec.set maxItems', 'spec.set[1] x-kubernetes-list-type=set', 'spec.when format'].sort(),
   );
   assert.deepEqual(validateAgainstSchema(schema, { n: 2, extra: 1 }, { unknownFields: 'ignore' }), []);
   assert.deepEqual(validateAgainstSchema(schema, {}).map((x) => [x.path, x.reason]), [['n', 'FieldValueRequired']]);
