@@ -11,5 +11,7 @@ export function ablateCommand(): [string, ...string[]] {
   }
   const source = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
   if (!existsSync(source)) throw new Error(`ablate CLI source not found at ${source}`);
-  return [process.execPath, '--import', 'tsx', source];
+  // `--import tsx` would resolve tsx from the child's cwd (a run or pod directory outside the
+  // project), so pass the loader's absolute URL.
+  return [process.execPath, '--import', import.meta.resolve('tsx'), source];
 }
