@@ -61,7 +61,8 @@ export function parseResourceFile(path: string): { documents: ResourceDocument[]
   }
   const documents: ResourceDocument[] = [];
   parseAllDocuments(text).forEach((doc, i) => {
-    const errors = doc.errors.map((e) => e.message);
+    // yaml's messages end in a multi-line source excerpt; the first line has the position.
+    const errors = doc.errors.map((e) => (e.message.split('\n')[0] ?? e.message).replace(/:$/, ''));
     const value = errors.length === 0 ? (doc.toJS() as unknown) : undefined;
     if (errors.length === 0 && (value === null || value === undefined)) return;
     documents.push({ index: i + 1, value, errors });
