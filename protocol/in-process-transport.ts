@@ -6,7 +6,8 @@
 // What it does not give: persistence (everything dies with the process) and sharing a durable
 // between two live consumptions (a second concurrent consume of one durable is an error).
 import { logger } from '../common/mod.js';
-import { ProtocolError, TransportClosedError } from './errors.js';
+import { NATS_DEFAULT_MAX_PAYLOAD } from './chunking.js';
+import { ProtocolError, PublishError, TransportClosedError } from './errors.js';
 import { subjectMatches } from './subjects.js';
 import type { Consumption, ConsumeOptions, InboundMessage, MessageHandler, PublishOptions, PublishResult, Transport } from './transport.js';
 
@@ -18,6 +19,8 @@ export const DEFAULT_IN_PROCESS_ACK_WAIT_MS = 60_000;
 export const DEFAULT_IN_PROCESS_MAX_DELIVER = 20;
 
 export interface InProcessTransportOptions {
+  /** Largest payload accepted, as a NATS server's max_payload. @default NATS_DEFAULT_MAX_PAYLOAD (1 MiB) */
+  maxPayloadBytes?: number;
   /** @default DEFAULT_IN_PROCESS_DUPLICATE_WINDOW_MS */
   duplicateWindowMs?: number;
   /** @default DEFAULT_IN_PROCESS_ACK_WAIT_MS */
@@ -161,6 +164,7 @@ export class InProcessTransport implements Transport {
   readonly duplicateWindowMs: number;
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
+  readonly maxPayloadBytes: number;
   private readonly messages: Stored[] = [];
   private readonly seen = new Map<string, { seq: number; at: number }>();
   private readonly durables = new Map<string, Durable>();
@@ -171,6 +175,7 @@ export class InProcessTransport implements Transport {
     this.duplicateWindowMs = opts.duplicateWindowMs ?? DEFAULT_IN_PROCESS_DUPLICATE_WINDOW_MS;
     this.ackWaitMs = opts.ackWaitMs ?? DEFAULT_IN_PROCESS_ACK_WAIT_MS;
     this.maxDeliver = opts.maxDeliver ?? DEFAULT_IN_PROCESS_MAX_DELIVER;
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? NATS_DEFAULT_MAX_PAYLOAD;
   }
 
   /** Symmetry with NatsTransport.create. */
@@ -188,6 +193,10 @@ export class InProcessTransport implements Transport {
 
   publish(subject: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new TransportClosedError(`in-process transport: publish to ${subject} after close`, 'publish'));
+    // Refused here as NATS would, so a trainer that only ever ran locally does not break on a cluster.
+    if (data.byteLength > this.maxPayloadBytes) {
+      return Promise.reject(new PublishError(`in-process transport: publish to ${subject}: ${data.byteLength} bytes exceeds max payload ${this.maxPayloadBytes}`, subject));
+    }
     const now = Date.now();
     if (opts.msgId !== undefined) {
       const prior = this.seen.get(opts.msgId);

@@ -30,7 +30,12 @@ export interface InboundMessage {
   deliveryCount: number;
   /** Done with it: never delivered to this durable again. */
   ack(): void;
-  /** Not done: deliver it again (now) — used when a consumer stops with messages still held. */
+  /**
+   * Not done: deliver it again (now) — used when a consumer stops with messages still held. On
+   * NATS a nak sent after the consumer stopped may be routed to its still-open pull request and
+   * so come back only after the ack wait; delivery is at least once, and consumers tell a
+   * redelivery by its `seq`.
+   */
   nak(): void;
   /** Never deliver again (a message that can never be processed). */
   term(): void;
