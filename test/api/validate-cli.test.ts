@@ -71,12 +71,13 @@ test('ablate validate --json reports each document of a multi-document file', as
   const bad = example();
   bad.spec.seeds = [1, 1];
   const file = join(dir, 'multi.yaml');
-  writeFileSync(file, `${readFileSync(EXAMPLE, 'utf8')}\n---\n${stringify(bad)}`);
+  writeFileSync(file, `${readFileSync(EXAMPLE, 'utf8')}\n---\n${stringify(bad)}---\nfoo: [1, 2\n`);
   const json = await runCli(['validate', '--json', file]);
   assert.equal(json.code, 1, json.stderr);
   const reports = JSON.parse(json.stdout) as Array<{ file: string; document: number; valid: boolean; violations: Array<{ path: string }> }>;
-  assert.deepEqual(reports.map((r) => [r.file, r.document, r.valid]), [[file, 1, true], [file, 2, false]]);
+  assert.deepEqual(reports.map((r) => [r.file, r.document, r.valid]), [[file, 1, true], [file, 2, false], [file, 3, false]]);
   assert.ok(reports[1]!.violations.some((v) => v.path.startsWith('spec.seeds')));
+  assert.match(reports[2]!.violations[0]!.message, /line \d+, column \d+$/, 'a YAML syntax error names its position');
   const plain = await runCli(['validate', file]);
   assert.match(plain.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:doc 2: spec\\.seeds`, 'm'));
 });
