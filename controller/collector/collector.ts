@@ -21,11 +21,12 @@
 // Guarantees
 //   - Nothing is lost across a collector restart on the same durable: a message is acked only once
 //     its effect has been handed to the listeners, so anything not yet reported is redelivered to
-//     the next collector (at once after close(), which nak's what it holds; after the transport's
-//     ack wait when the process died).
+//     the next collector (soon after close(), which nak's what it holds — on NATS a nak can still
+//     wait one ack wait, see InboundMessage.nak; after the ack wait when the process died).
 //   - Nothing is double-counted: chunks are keyed by index within an attempt, so republished or
 //     redelivered chunks are used once, and the digest check rejects any assembly that differs
-//     from what the trainer hashed.
+//     from what the trainer hashed. (`counters.duplicates` may include a stale redelivery of a
+//     message already used; results never do.)
 //   - The latest complete attempt wins: once attempt n is complete, messages of attempts < n (and
 //     repeats of n itself) are acked and ignored (`stale` / `duplicates`); a later attempt that
 //     completes replaces it and is reported again.
