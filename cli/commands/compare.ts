@@ -37,8 +37,8 @@ const command: CommandModule<object, CompareArgs> = {
     if (!Number.isInteger(args.resamples) || args.resamples < 1) throw new UsageError(`--resamples must be a positive integer, got ${args.resamples}`);
     if (!Number.isInteger(args.seed)) throw new UsageError(`--seed must be an integer, got ${args.seed}`);
     if (!(args.confidence > 0 && args.confidence < 1)) throw new UsageError(`--confidence must be in (0, 1), got ${args.confidence}`);
-    const { readAnswersCsv } = await import('../../trainer/data/mod.js');
-    const { pairedBootstrap, powerAnalysis } = await import('../../controller/aggregate/mod.js');
+    const { readAnswersCsv } = await import('../../trainer/mod.js');
+    const { pairedBootstrap, powerAnalysis } = await import('../../controller/mod.js');
     const answers = await readAnswersCsv(args.answers);
     const base = await scorePredictionFile(args.baseline, answers, k);
     const cand = await scorePredictionFile(args.candidate, answers, k);

@@ -39,7 +39,7 @@ const command: CommandModule<object, PlanArgs> = {
       .example('$0 plan --questions 1000 --map 0.74 --delta 0.01', 'Can 1,000 questions show a 0.01 gain?')
       .example('$0 plan --questions 4000 --map 0.74 --delta 0.009 --seed-std 0.004 --seeds 5 --json', 'Include training-seed noise, as JSON') as unknown as Argv<PlanArgs>,
   handler: async (args: ArgumentsCamelCase<PlanArgs>) => {
-    const { planStudy, AggregateInputError } = await import('../../controller/aggregate/mod.js');
+    const { planStudy, AggregateInputError } = await import('../../controller/mod.js');
     let plan;
     try {
       plan = planStudy({

@@ -2,8 +2,8 @@
 // Also exports `scorePredictionFile`, which `ablate compare` shares so both commands read and
 // match files the same way.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../common/mod.js';
-import type { AnswersFile } from '../../trainer/data/mod.js';
+import { logger, UsageError } from '../../common/mod.js';
+import type { AnswersFile } from '../../trainer/mod.js';
 
 interface ScoreArgs {
   predictions: string;
@@ -32,9 +32,8 @@ export function checkK(k: unknown): number {
  * they do not match (Kaggle compares letters exactly).
  */
 export async function scorePredictionFile(path: string, answers: AnswersFile, k: number): Promise<ScoredFile> {
-  const { readPredictionsCsv } = await import('../../trainer/data/mod.js');
-  const agg = await import('../../controller/aggregate/mod.js');
-  const { logger } = await import('../../common/mod.js');
+  const { readPredictionsCsv } = await import('../../trainer/mod.js');
+  const agg = await import('../../controller/mod.js');
   const log = logger({ command: 'score', file: path });
   if (answers.ids.length === 0) throw new UsageError(`${answers.path}: no questions to score against`);
   const file = await readPredictionsCsv(path);
@@ -82,7 +81,7 @@ const command: CommandModule<object, ScoreArgs> = {
       .example('$0 score --predictions runs/study/full-0.probabilities.csv --answers val.csv --json', 'MAP@3 of a probabilities file, as JSON') as unknown as Argv<ScoreArgs>,
   handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
     const k = checkK(args.k);
-    const { readAnswersCsv } = await import('../../trainer/data/mod.js');
+    const { readAnswersCsv } = await import('../../trainer/mod.js');
     const answers = await readAnswersCsv(args.answers);
     const scored = await scorePredictionFile(args.predictions, answers, k);
     if (args.json) {
