@@ -242,7 +242,10 @@ export class Collector {
     return add(this.progressListeners, fn);
   }
 
-  /** Adds or changes what a run must deliver (e.g. a run added after create). */
+  /**
+   * Adds or changes what a run must deliver (e.g. a run added after create). Call it before the
+   * run's messages arrive: messages for a run not expected at that moment are dropped for good.
+   */
   expect(key: RunKey, expected: ExpectedRun): void {
     this.opts.expected.set(key, expected);
   }
