@@ -74,7 +74,7 @@ test('ablate validate --json reports each document of a multi-document file', as
   writeFileSync(file, `${readFileSync(EXAMPLE, 'utf8')}\n---\n${stringify(bad)}---\nfoo: [1, 2\n`);
   const json = await runCli(['validate', '--json', file]);
   assert.equal(json.code, 1, json.stderr);
-  const reports = JSON.parse(json.stdout) as Array<{ file: string; document: number; valid: boolean; violations: Array<{ path: string }> }>;
+  const reports = JSON.parse(json.stdout) as Array<{ file: string; document: number; valid: boolean; violations: Array<{ path: string; message: string }> }>;
   assert.deepEqual(reports.map((r) => [r.file, r.document, r.valid]), [[file, 1, true], [file, 2, false], [file, 3, false]]);
   assert.ok(reports[1]!.violations.some((v) => v.path.startsWith('spec.seeds')));
   assert.match(reports[2]!.violations[0]!.message, /line \d+, column \d+$/, 'a YAML syntax error names its position');
