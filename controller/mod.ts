@@ -4,3 +4,4 @@ export * from './report/mod.js';
 export * from './dev-cluster/mod.js';
 export * from './collector/mod.js';
 export * from './aggregate/mod.js';
+export * from './local/mod.js';

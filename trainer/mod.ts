@@ -3,4 +3,5 @@
 export * from './backend.js';
 export * from './model/mod.js';
 export * from './optim/mod.js';
+export * from './run/mod.js';
 export * from './data/mod.js';

@@ -1,0 +1,44 @@
+// `ablate run FILE`: the whole study on this machine — every (ablation, seed) trained as a child
+// process, seeds ensembled, each ablation compared with the baseline — then the table, and the
+// results folder with results.json, CSVs, curves and report.html.
+import type { CommandModule } from 'yargs';
+import { BACKEND_CHOICES } from '../backends.js';
+
+interface Args {
+  file: string;
+  out?: string;
+  parallel?: number;
+  backend?: string;
+  nats?: string;
+  'in-process': boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: 'run <file>',
+  describe: 'Run a FineTuneJob on this machine: train every (ablation, seed), ensemble, compare, report',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'FineTuneJob file (YAML or JSON)' })
+      .option('out', { type: 'string', describe: 'Output folder (default runs/<job name>/)' })
+      .option('parallel', { type: 'number', describe: 'Trainer processes at a time (default spec.execution.parallelism)' })
+      .option('backend', { type: 'string', choices: BACKEND_CHOICES, describe: "Override every run's training.backend" })
+      .option('nats', { type: 'string', describe: 'NATS server URL for the prediction stream (default NATS_URL, else a nats-server on PATH, else in-process)' })
+      .option('in-process', { type: 'boolean', default: false, describe: 'Do not use NATS: trainers report to this process directly' })
+      .example('$0 run examples/science-exam/finetunejob.yaml', 'The reference study: 3 ablations × 3 seeds on the demo model')
+      .example('$0 run job.yaml --parallel 2 --backend wasm --out /tmp/study', 'Two trainers at a time on the wasm backend') as never,
+  handler: async (args) => {
+    const { runLocalStudy } = await import('../../controller/mod.js');
+    const r = await runLocalStudy({
+      file: args.file,
+      ...(args.out === undefined ? {} : { out: args.out }),
+      ...(args.parallel === undefined ? {} : { parallel: args.parallel }),
+      ...(args.backend === undefined ? {} : { backend: args.backend }),
+      ...(args.nats === undefined ? {} : { natsUrl: args.nats }),
+      inProcess: args['in-process'],
+    });
+    process.stdout.write(`${r.table}\nResults: ${r.outDir}/results.json\nReport:  ${r.reportPath}\n`);
+    const failed = r.results.runs.filter((x) => x.phase !== 'Succeeded').length;
+    if (failed > 0) process.exitCode = 1;
+  },
+};
+export default command;
