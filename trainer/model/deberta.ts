@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerModelGradients } from './gradients.js';
 import { type Activation, type DebertaConfig, attentionSpan, configToJson, loadConfig } from './config.js';
 import { CheckpointMismatchError, ModelInputError } from './errors.js';
-import { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, relativeIndexTables, skewToSquare } from './ops.js';
+import { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, matMul, relativeIndexTables, skewToSquare } from './ops.js';
 import { ALLOWED_MISSING_KEYS, IGNORED_UNEXPECTED_KEYS, type FreezeMode, type ParamSpec, countParameters, parameterSpecs } from './params.js';
 import { readCheckpoint, writeSafetensors } from './safetensors.js';
 
@@ -204,7 +204,7 @@ export class DebertaForMultipleChoice {
     const w = this.p(`${prefix}.weight`);
     const shape = x.shape;
     const x2 = tf.reshape(x, [-1, shape[shape.length - 1]!]);
-    const y = tf.add(tf.matMul(x2, w, false, true), this.p(`${prefix}.bias`));
+    const y = tf.add(matMul(x2, w, false, true), this.p(`${prefix}.bias`));
     return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]!]);
   }
 
@@ -255,21 +255,22 @@ export class DebertaForMultipleChoice {
     const s = q.shape[2];
     const heads = c.num_attention_heads;
     const [c2pIdx, p2cIdx] = this.relIndices(s);
-    // The per-diagonal relative embeddings, projected like the content and split into heads: [1, H, 2S−1, d].
+    // The per-diagonal relative embeddings, projected like the content, split into heads and laid
+    // out for a plain matmul: [1, H, d, 2S−1].
     const project = (idx: tf.Tensor1D, proj: string): tf.Tensor => {
       const rows = embeddingLookup(relTable, idx, { gradient: this.gatherGradient });
-      return tf.expandDims(tf.transpose(tf.reshape(this.linear(rows, proj), [2 * s - 1, heads, -1]), [1, 0, 2]), 0);
+      return tf.expandDims(tf.transpose(tf.reshape(this.linear(rows, proj), [2 * s - 1, heads, -1]), [1, 2, 0]), 0);
     };
     let score: tf.Tensor | undefined;
     if (c.pos_att_type.includes('c2p')) {
       const posKey = project(c2pIdx, c.share_att_key ? `${prefix}.key_proj` : `${prefix}.pos_key_proj`);
-      const c2p = tf.div(skewToSquare(tf.matMul(q, posKey, false, true)), scale);
+      const c2p = tf.div(skewToSquare(matMul(q, posKey)), scale);
       score = c2p;
     }
     if (c.pos_att_type.includes('p2c')) {
       const posQuery = project(p2cIdx, c.share_att_key ? `${prefix}.query_proj` : `${prefix}.pos_query_proj`);
       // Rows are keys here; the transpose puts queries back on rows.
-      const p2c = tf.div(tf.transpose(skewToSquare(tf.matMul(k, posQuery, false, true)), [0, 1, 3, 2]), scale);
+      const p2c = tf.div(tf.transpose(skewToSquare(matMul(k, posQuery)), [0, 1, 3, 2]), scale);
       score = score === undefined ? p2c : tf.add(score, p2c);
     }
     return score;
@@ -285,7 +286,7 @@ export class DebertaForMultipleChoice {
     // HF scales by sqrt(d · (1 + number of relative terms)), dividing the key before the product.
     const scaleFactor = 1 + (c.relative_attention ? c.pos_att_type.length : 0);
     const scale = Math.sqrt(q.shape[3] * scaleFactor);
-    let scores: tf.Tensor = tf.matMul(q, tf.div(k, scale), false, true);
+    let scores: tf.Tensor = matMul(q, tf.div(k, scale), false, true);
     if (relTable !== undefined) {
       const table = drop.apply(relTable, c.hidden_dropout_prob) as tf.Tensor2D;
       const rel = this.relativeBias(`${pre}.attention.self`, q, k, table, scale);
@@ -294,7 +295,7 @@ export class DebertaForMultipleChoice {
     // XSoftmax: masked scores → float32 min, then masked probabilities → 0 (fully padded rows are all zero).
     let probs = tf.mul(tf.softmax(tf.add(scores, maskBias)), mask4);
     probs = drop.apply(probs, c.attention_probs_dropout_prob);
-    const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [n, s, c.hidden_size]);
+    const context = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [n, s, c.hidden_size]);
     const attnOut = drop.apply(this.linear(context, `${pre}.attention.output.dense`), c.hidden_dropout_prob);
     const attn = this.layerNorm(tf.add(attnOut, h), `${pre}.attention.output.LayerNorm`);
     const inter = activate(this.linear(attn, `${pre}.intermediate.dense`), c.hidden_act);

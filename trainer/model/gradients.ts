@@ -5,6 +5,7 @@
 // already registered (by the bundle, if some dependency loads it) is left as it is.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import { matMul } from './ops.js';
 
 /** Sums `dy` over the axes where `shape` was broadcast, and gives it `shape`. */
 function unbroadcast(dy: Tensor, shape: number[]): Tensor {
@@ -100,17 +101,17 @@ const configs: GradConfig[] = [
       let da: () => Tensor;
       let db: () => Tensor;
       if (!ta && !tb) {
-        da = () => tf.matMul(g, b!, false, true);
-        db = () => tf.matMul(a!, g, true, false);
+        da = () => matMul(g, b!, false, true);
+        db = () => matMul(a!, g, true, false);
       } else if (!ta && tb) {
-        da = () => tf.matMul(g, b!, false, false);
-        db = () => tf.matMul(g, a!, true, false);
+        da = () => matMul(g, b!, false, false);
+        db = () => matMul(g, a!, true, false);
       } else if (ta && !tb) {
-        da = () => tf.matMul(b!, g, false, true);
-        db = () => tf.matMul(a!, g, false, false);
+        da = () => matMul(b!, g, false, true);
+        db = () => matMul(a!, g, false, false);
       } else {
-        da = () => tf.matMul(b!, g, true, true);
-        db = () => tf.matMul(g, a!, true, true);
+        da = () => matMul(b!, g, true, true);
+        db = () => matMul(g, a!, true, true);
       }
       return { a: () => unbroadcast(da(), a!.shape), b: () => unbroadcast(db(), b!.shape) };
     },
