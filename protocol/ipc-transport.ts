@@ -1,134 +1,115 @@
-// Publishing from a trainer child process to its parent's transport over Node's IPC channel, for
-// local runs on the in-process transport (which lives in the parent's memory and so cannot be
-// reached any other way). The child side is a publish-only Transport; the parent relays each
-// publish to its own transport and answers with the result, so msgId dedupe and errors reach the
-// trainer exactly as they would over NATS.
+// Local runs without a NATS server: the trainer child publishes over the Node IPC channel that
+// `child_process.fork`/`spawn(..., {stdio: [..., 'ipc']})` opens, and the parent relays each message
+// into its in-process transport (`relayIpc`), which answers with the dedupe result. The message
+// bytes and schemas are exactly those that would cross NATS; only the wire differs.
 import type { ChildProcess } from 'node:child_process';
-import { ProtocolError, PublishError, TransportClosedError } from './errors.js';
-import type { Consumption, PublishOptions, PublishResult, Transport } from './transport.js';
+import type { ConsumeOptions, Consumption, MessageHandler, PublishOptions, PublishResult, Transport } from './transport.js';
+import { TransportClosedError, PublishError } from './errors.js';
 
 interface PublishRequest {
-  type: 'ablate-publish';
+  ablate: 'publish';
   id: number;
   subject: string;
-  /** base64: the IPC channel carries JSON. */
-  data: string;
+  data: string; // base64
   msgId?: string;
 }
 
 interface PublishReply {
-  type: 'ablate-publish-result';
+  ablate: 'published';
   id: number;
   duplicate?: boolean;
   error?: string;
 }
 
-function isRequest(m: unknown): m is PublishRequest {
-  const r = m as Partial<PublishRequest> | null;
-  return typeof r === 'object' && r !== null && r.type === 'ablate-publish' && typeof r.id === 'number' && typeof r.subject === 'string' && typeof r.data === 'string' && (r.msgId === undefined || typeof r.msgId === 'string');
+function isPublishRequest(m: unknown): m is PublishRequest {
+  const o = m as Partial<PublishRequest> | null;
+  return typeof o === 'object' && o !== null && o.ablate === 'publish' && typeof o.id === 'number' && typeof o.subject === 'string' && typeof o.data === 'string';
 }
 
-function isReply(m: unknown): m is PublishReply {
-  const r = m as Partial<PublishReply> | null;
-  return typeof r === 'object' && r !== null && r.type === 'ablate-publish-result' && typeof r.id === 'number';
+function isPublishReply(m: unknown): m is PublishReply {
+  const o = m as Partial<PublishReply> | null;
+  return typeof o === 'object' && o !== null && o.ablate === 'published' && typeof o.id === 'number';
 }
 
-/** The child's side: publishes go to the parent (which runs `relayIpc`); consuming is not offered. */
+/** The child's side: publish-only (a trainer never consumes). */
 export class IpcTransport implements Transport {
-  readonly description = 'IPC to the parent process';
+  readonly description = 'the parent process (IPC)';
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: PublishResult) => void; reject: (e: Error) => void; subject: string }>();
-  private closing: Promise<void> | undefined;
+  private readonly pending = new Map<number, { subject: string; resolve: (r: PublishResult) => void; reject: (e: Error) => void }>();
+  private closed = false;
   private readonly onMessage = (m: unknown): void => {
-    if (!isReply(m)) return;
+    if (!isPublishReply(m)) return;
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    if (m.error !== undefined) p.reject(new PublishError(`publish to ${p.subject} through the parent failed: ${m.error}`, p.subject));
+    if (m.error !== undefined) p.reject(new PublishError(`the parent refused the message: ${m.error}`, p.subject));
     else p.resolve({ duplicate: m.duplicate === true });
-    this.settled();
   };
-  private readonly onDisconnect = (): void => {
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new PublishError(`publish to ${p.subject}: the parent closed the IPC channel`, p.subject));
-    }
-    this.settled();
-  };
-  private settled: () => void = () => undefined;
 
   private constructor() {
     process.on('message', this.onMessage);
-    process.on('disconnect', this.onDisconnect);
   }
 
-  /** Fails unless this process was started with an IPC channel (`stdio: [..., 'ipc']`). */
+  /** Fails when this process has no IPC channel (it was not started by `ablate run`). */
   static create(): Promise<IpcTransport> {
-    if (typeof process.send !== 'function' || !process.connected) {
-      return Promise.reject(new ProtocolError('IPC transport: this process has no IPC channel to its parent (start it with an "ipc" stdio entry)'));
+    if (typeof process.send !== 'function') {
+      return Promise.reject(new TransportClosedError('no IPC channel to a parent process: start the trainer from `ablate run`, or give it a NATS transport', 'create'));
     }
     return Promise.resolve(new IpcTransport());
   }
 
   publish(subject: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
-    if (this.closing) return Promise.reject(new TransportClosedError(`IPC transport: publish to ${subject} after close`, 'publish'));
-    if (!process.connected || !process.send) return Promise.reject(new PublishError(`publish to ${subject}: the IPC channel to the parent is closed`, subject));
+    if (this.closed) return Promise.reject(new TransportClosedError('IPC transport is closed', 'publish'));
     const id = this.nextId++;
-    const request: PublishRequest = { type: 'ablate-publish', id, subject, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
-    if (opts.msgId !== undefined) request.msgId = opts.msgId;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, subject });
-      process.send?.(request, undefined, {}, (err: Error | null) => {
-        if (!err) return;
-        this.pending.delete(id);
-        reject(new PublishError(`publish to ${subject}: sending to the parent failed: ${err.message}`, subject, { cause: err }));
-        this.settled();
+    const req: PublishRequest = { ablate: 'publish', id, subject, data: Buffer.from(data).toString('base64') };
+    if (opts.msgId !== undefined) req.msgId = opts.msgId;
+    return new Promise<PublishResult>((resolve, reject) => {
+      this.pending.set(id, { subject, resolve, reject });
+      process.send!(req, undefined, undefined, (err) => {
+        if (err) {
+          this.pending.delete(id);
+          reject(new PublishError(`cannot send to the parent process: ${err.message}`, subject, { cause: err }));
+        }
       });
     });
   }
 
-  consume(): Promise<Consumption> {
-    return Promise.reject(new ProtocolError('IPC transport: publishes only; the parent consumes from its own transport'));
+  consume(_opts: ConsumeOptions, _handler: MessageHandler): Promise<Consumption> {
+    return Promise.reject(new TransportClosedError('the IPC transport only publishes', 'consume'));
   }
 
-  /** Waits for outstanding publishes, then lets go of the channel so the process can exit; idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.pending.size > 0) await new Promise<void>((r) => (this.settled = () => this.pending.size === 0 && r()));
-      process.off('message', this.onMessage);
-      process.off('disconnect', this.onDisconnect);
-      if (process.connected) process.disconnect();
-    })();
-    return this.closing;
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    process.off('message', this.onMessage);
+    for (const p of this.pending.values()) p.reject(new TransportClosedError('IPC transport closed before the parent answered', 'publish'));
+    this.pending.clear();
+    // Let the process exit although the channel stays open.
+    process.channel?.unref();
+    return Promise.resolve();
   }
 }
 
 /**
- * The parent's side: publishes every request `child` sends to `transport`, in order, and answers
- * each. Returns a function that stops relaying. A failed publish is answered with its error (the
- * child's publish rejects) and reported to `onError`.
+ * The parent's side: every publish request from `child` is published on `target` (normally the
+ * in-process transport the collector consumes) and answered. Returns a function that stops relaying.
  */
-export function relayIpc(child: ChildProcess, transport: Transport, onError: (err: Error) => void = () => undefined): () => void {
-  let chain = Promise.resolve();
-  const reply = (r: PublishReply): void => {
-    if (child.connected) child.send(r, (err) => err && onError(err));
-  };
-  const onMessage = (m: unknown): void => {
-    if (!isRequest(m)) return;
-    chain = chain.then(async () => {
-      try {
-        const opts = m.msgId === undefined ? {} : { msgId: m.msgId };
-        const r = await transport.publish(m.subject, Buffer.from(m.data, 'base64'), opts);
-        reply({ type: 'ablate-publish-result', id: m.id, duplicate: r.duplicate });
-      } catch (err) {
+export function relayIpc(child: ChildProcess, target: Transport, onError?: (err: Error) => void): () => void {
+  const handler = (m: unknown): void => {
+    if (!isPublishRequest(m)) return;
+    const reply = (r: Omit<PublishReply, 'ablate' | 'id'>): void => {
+      if (child.connected) child.send({ ablate: 'published', id: m.id, ...r } satisfies PublishReply);
+    };
+    const opts: PublishOptions = m.msgId === undefined ? {} : { msgId: m.msgId };
+    target.publish(m.subject, Buffer.from(m.data, 'base64'), opts).then(
+      (r) => reply({ duplicate: r.duplicate }),
+      (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
-        onError(e);
-        reply({ type: 'ablate-publish-result', id: m.id, error: e.message });
-      }
-    });
+        onError?.(e);
+        reply({ error: e.message });
+      },
+    );
   };
-  child.on('message', onMessage);
-  return () => {
-    child.off('message', onMessage);
-  };
+  child.on('message', handler);
+  return () => child.off('message', handler);
 }

@@ -60,7 +60,6 @@ export {
   type NatsTransportOptions,
 } from './nats-transport.js';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
-export { IpcTransport, relayIpc } from './ipc-transport.js';
 export { DEFAULT_NATS_START_TIMEOUT_MS, findOnPath, startNatsServer, type NatsServerHandle, type StartNatsServerOptions } from './nats-server.js';
 export { resolveTransport, type ResolveTransportOptions, type ResolvedTransport, type TransportRoute } from './resolve.js';
 export { Publisher, type DoneInput, type ProgressInput, type PublishedPredictions, type PublisherOptions } from './publisher.js';
