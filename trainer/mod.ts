@@ -5,3 +5,4 @@ export * from './model/mod.js';
 export * from './optim/mod.js';
 export * from './run/mod.js';
 export * from './data/mod.js';
+export * from './tokenizer/mod.js';
