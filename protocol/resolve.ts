@@ -23,6 +23,8 @@ export type TransportRoute = 'nats-url' | 'started-nats-server' | 'in-process';
 export interface ResolvedTransport {
   transport: Transport;
   route: TransportRoute;
+  /** The NATS server URL for the 'nats-url' and 'started-nats-server' routes (hand it to trainers). */
+  natsUrl?: string;
   /** One line for the user: what was picked and why. */
   description: string;
   /** Closes the transport, and the started server if there is one; idempotent. */
@@ -44,7 +46,7 @@ export async function resolveTransport(opts: ResolveTransportOptions = {}): Prom
   } else if (url !== undefined) {
     const transport = await NatsTransport.create({ ...natsOpts, servers: url });
     const why = opts.natsUrl !== undefined ? '--nats' : 'NATS_URL';
-    resolved = { transport, route: 'nats-url', description: `NATS at ${url} (from ${why})`, close: () => transport.close() };
+    resolved = { transport, route: 'nats-url', natsUrl: url, description: `NATS at ${url} (from ${why})`, close: () => transport.close() };
   } else if (serverPath !== undefined) {
     const server = await startNatsServer({ executable: serverPath, env });
     let transport: NatsTransport;
@@ -58,6 +60,7 @@ export async function resolveTransport(opts: ResolveTransportOptions = {}): Prom
     resolved = {
       transport,
       route: 'started-nats-server',
+      natsUrl: server.url,
       description: `NATS started from ${serverPath} at ${server.url} (store ${server.storeDir}, removed on exit)`,
       close: () => (closing ??= transport.close().finally(() => server.close())),
     };

@@ -46,6 +46,7 @@ describe('resolveTransport', () => {
     const r = await resolveTransport({ env: { NATS_URL: NATS_URL, PATH: '' }, nats: { stream: `T_${id}`, subjects: [`t${id}.>`] } });
     try {
       assert.equal(r.route, 'nats-url');
+      assert.equal(r.natsUrl, NATS_URL);
       assert.ok(r.transport instanceof NatsTransport);
       assert.match(r.description, /NATS_URL/);
       await roundTrip(r, `t${id}`);
@@ -62,6 +63,7 @@ describe('resolveTransport', () => {
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(r.description)?.[1]);
     try {
       assert.equal(r.route, 'started-nats-server');
+      assert.equal(r.natsUrl, `nats://127.0.0.1:${port}`);
       assert.ok(r.transport instanceof NatsTransport);
       assert.notEqual(port, 4222);
       await roundTrip(r, 'ablate');
