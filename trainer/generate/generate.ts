@@ -119,7 +119,6 @@ export async function generateQuestions(options: GenerateOptions, hooks: Generat
     version: SIDECAR_VERSION,
     model: o.model,
     verifyModel: o.verify ? o.verifyModel : null,
-    endpointHost: o.endpointHost,
     seed: o.seed,
     shots: o.shots,
     letters,

@@ -11,13 +11,15 @@ import { REJECT_REASONS, type RejectReason } from './reasons.js';
 
 export const SIDECAR_VERSION = 1;
 
-/** Settings a resumed run must share with the run that wrote the sidecar. */
+/**
+ * Settings a resumed run must share with the run that wrote the sidecar. The endpoint is not one
+ * of them (a server may come back on another port); each record names the host it came from.
+ */
 export interface SidecarHeader {
   type: 'header';
   version: number;
   model: string;
   verifyModel: string | null;
-  endpointHost: string;
   seed: number;
   shots: number;
   letters: string[];
