@@ -18,6 +18,7 @@ import {
   fieldError,
   type StatusCause,
 } from './errors.js';
+import { fromCoreEvent, toCoreEvent } from './events.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
 import { BUILTIN_TYPES, apiVersionOf, storageKey, typesFromCrd, type ResourceType } from './resources.js';
 import { labelSelectorFromObject, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -56,8 +57,7 @@ export interface DeleteOptions {
 
 /** Fields whose Go type is metav1.MicroTime: exactly six fractional digits on the wire. */
 const MICROTIME_FIELDS: Record<string, string[][]> = {
-  'events.k8s.io/events': [['eventTime'], ['series', 'lastObservedTime']],
-  '/events': [['eventTime']],
+  '/events': [['eventTime'], ['series', 'lastObservedTime']],
   'coordination.k8s.io/leases': [
     ['spec', 'acquireTime'],
     ['spec', 'renewTime'],
@@ -138,16 +138,15 @@ export class Registry {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  get(t: ResourceType, ns: string | undefined, name: string, subresource?: string): Obj {
+  get(t: ResourceType, ns: string | undefined, name: string): Obj {
     const o = this.store.get(storageKey(t), t.namespaced ? ns : undefined, name);
     if (!o) throw new NotFoundError(t.resource, t.group, name);
-    void subresource;
     return this.present(t, o);
   }
 
   /** Stamps the request's apiVersion/kind (one store serves every version of a kind). */
   present(t: ResourceType, o: Obj): Obj {
-    const { apiVersion: _a, kind: _k, ...rest } = o;
+    const { apiVersion: _a, kind: _k, ...rest } = t.storedAs === '/events' ? fromCoreEvent(o) : o;
     return { apiVersion: apiVersionOf(t), kind: t.kind, ...rest } as Obj;
   }
 
@@ -157,8 +156,8 @@ export class Registry {
     const key = storageKey(t);
     let items = this.store
       .list(key, t.namespaced ? ns : undefined)
-      .filter((o) => labels(o.metadata.labels ?? {}) && fields(o))
-      .map((o) => this.present(t, o));
+      .map((o) => this.present(t, o))
+      .filter((o) => labels(o.metadata.labels ?? {}) && fields(o));
     let rv = this.store.currentRv;
     if (opts.continue) {
       let token: { rv: number; after: string };
@@ -206,7 +205,7 @@ export class Registry {
     if (!isObj(o.metadata)) o.metadata = {};
     o['apiVersion'] = apiVersionOf(t);
     o['kind'] = t.kind;
-    return o;
+    return t.storedAs === '/events' ? toCoreEvent(o) : o;
   }
 
   private checkMicroTimes(t: ResourceType, o: Obj): void {

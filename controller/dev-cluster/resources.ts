@@ -40,11 +40,13 @@ export interface ResourceType {
   printerColumns?: PrinterColumn[];
   /** Name of the CRD that serves this type, for custom resources. */
   crd?: string;
+  /** Storage key of another type this one is a view of (events.k8s.io Events are core Events). */
+  storedAs?: string;
 }
 
 /** Where an object of this type is stored: one store per group+resource, whatever the version. */
-export function storageKey(t: Pick<ResourceType, 'group' | 'resource'>): string {
-  return `${t.group}/${t.resource}`;
+export function storageKey(t: Pick<ResourceType, 'group' | 'resource'> & { storedAs?: string }): string {
+  return t.storedAs ?? `${t.group}/${t.resource}`;
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
@@ -87,7 +89,7 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
   builtin('', 'v1', 'events', 'Event', { shortNames: ['ev'], allowCreateOnUpdate: true }),
   builtin('batch', 'v1', 'jobs', 'Job', { categories: ['all'], statusSubresource: true, generation: true }),
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', { allowCreateOnUpdate: true }),
-  builtin('events.k8s.io', 'v1', 'events', 'Event', { shortNames: ['ev'], allowCreateOnUpdate: true }),
+  builtin('events.k8s.io', 'v1', 'events', 'Event', { shortNames: ['ev'], allowCreateOnUpdate: true, storedAs: '/events' }),
   builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', {
     namespaced: false,
     shortNames: ['crd', 'crds'],

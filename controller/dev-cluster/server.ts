@@ -431,9 +431,9 @@ export class DevCluster {
     const bookmark = (annotations?: Record<string, string>): void =>
       write('BOOKMARK', { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(this.registry.store.currentRv), ...(annotations ? { annotations } : {}) } });
     const deliver = (e: StoreEvent): void => {
-      const now = matches(e.object) && e.type !== 'DELETED';
-      const before = matches(e.previous);
       const obj = this.registry.present(t, e.object);
+      const now = matches(obj) && e.type !== 'DELETED';
+      const before = e.previous !== undefined && matches(this.registry.present(t, e.previous));
       if (e.type === 'DELETED') {
         if (before) write('DELETED', obj);
       } else if (now && before) write('MODIFIED', obj);
@@ -457,7 +457,7 @@ export class DevCluster {
     const rv = q.get('resourceVersion') ?? '';
     const initial = q.get('sendInitialEvents') === 'true';
     if (rv === '' || rv === '0' || initial) {
-      for (const o of this.registry.store.list(key, ns)) if (matches(o)) write('ADDED', this.registry.present(t, o));
+      for (const o of this.registry.store.list(key, ns).map((s) => this.registry.present(t, s))) if (matches(o)) write('ADDED', o);
       if (initial) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
       const n = Number(rv);

@@ -271,8 +271,13 @@ describe('dev-cluster API contract (client-node)', () => {
     assert.equal(three.code, 400);
     assert.equal(three.reason, 'BadRequest');
     assert.equal(three.message, 'Event in version "v1" cannot be handled as a Event: parsing time "2026-01-02T03:04:05.123Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".123Z" as ".000000"');
-    const ok = await events.createNamespacedEvent({ namespace: ns, body: body('2026-01-02T03:04:05.123000Z') });
+    const ok = await events.createNamespacedEvent({ namespace: ns, body: { ...body('2026-01-02T03:04:05.123000Z'), note: 'hello' } });
     assert.equal(ok.eventTime as unknown as string, '2026-01-02T03:04:05.123000Z');
+    assert.equal(ok.note, 'hello');
+    // One stored object, two views: core/v1 shows it with the core field names.
+    const [coreEvent] = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=p' })).items;
+    assert.equal(coreEvent?.message, 'hello');
+    assert.equal(coreEvent?.reportingComponent, 'ablate.dev/test');
     const leases = kc.makeApiClient(k8s.CoordinationV1Api);
     const lease = (renewTime: unknown): k8s.V1Lease => ({ metadata: { name: 'l' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15, renewTime: renewTime as Date } });
     const fromDate = await statusOf(() => leases.createNamespacedLease({ namespace: ns, body: lease(new Date()) }));
