@@ -1,7 +1,8 @@
 // A trie over UTF-8 bytes, walked one byte at a time. SentencePiece's unigram lattice and its
 // user-defined-symbol matcher both walk a trie byte by byte from each character position. Keys
-// are gathered in a Map keyed by (node, byte), then laid out in flat typed arrays (a dense table for the root, whose fan-out is the whole alphabet, and sorted edge runs
-// for the rest, whose fan-out is small), because Map lookups dominated encoding time.
+// are gathered in a Map keyed by (node, byte), then laid out in flat typed arrays: a dense table
+// for the root, whose fan-out is the whole alphabet, and label-sorted edge runs for the other
+// nodes, whose fan-out is small. Lookups in flat arrays are several times cheaper than in a Map.
 
 export class ByteTrie {
   /** values[node] is the id stored at that node, or -1. */
@@ -32,18 +33,37 @@ export class ByteTrie {
       }
       if (this.values[node] === -1) this.values[node] = value;
     }
+    // Lay the edges out by parent (counting sort), then order each parent's short run by label.
     const n = this.values.length;
-    const sorted = [...edges.entries()].filter(([e]) => e >= 256).sort((x, y) => x[0] - y[0]);
     this.edgeStart = new Int32Array(n + 1);
-    this.labels = new Uint8Array(sorted.length);
-    this.targets = new Int32Array(sorted.length);
-    for (const [e, t] of edges) if (e < 256) this.root[e] = t;
-    sorted.forEach(([e, t], i) => {
-      this.labels[i] = e & 0xff;
-      this.targets[i] = t;
-      this.edgeStart[Math.floor(e / 256) + 1]!++;
-    });
+    for (const e of edges.keys()) if (e >= 256) this.edgeStart[Math.floor(e / 256) + 1]!++;
     for (let i = 1; i <= n; i++) this.edgeStart[i]! += this.edgeStart[i - 1]!;
+    const fill = this.edgeStart.slice(0, n);
+    this.labels = new Uint8Array(this.edgeStart[n]!);
+    this.targets = new Int32Array(this.edgeStart[n]!);
+    for (const [e, t] of edges) {
+      if (e < 256) {
+        this.root[e] = t;
+        continue;
+      }
+      const at = fill[Math.floor(e / 256)]!++;
+      this.labels[at] = e & 0xff;
+      this.targets[at] = t;
+    }
+    for (let node = 1; node < n; node++) {
+      const end = this.edgeStart[node + 1]!;
+      for (let i = this.edgeStart[node]! + 1; i < end; i++) {
+        const l = this.labels[i]!;
+        const t = this.targets[i]!;
+        let j = i - 1;
+        for (; j >= this.edgeStart[node]! && this.labels[j]! > l; j--) {
+          this.labels[j + 1] = this.labels[j]!;
+          this.targets[j + 1] = this.targets[j]!;
+        }
+        this.labels[j + 1] = l;
+        this.targets[j + 1] = t;
+      }
+    }
   }
 
   /** The child of `node` along byte `b`, or -1. The root is node 0. */
