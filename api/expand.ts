@@ -15,6 +15,6 @@ export function expandRuns(spec: FineTuneJobSpec): Run[] {
   const seeds = spec.seeds ?? [...DEFAULT_SEEDS];
   return expandAblations(spec).flatMap((a) => {
     const training = resolveTraining(spec.training, a.training);
-    return seeds.map((seed) => ({ ablation: a.name, seed, training: structuredClone(training) }));
+    return seeds.map((seed) => ({ ablation: a.name, seed, training: structuredClone(training), ...(a.data === undefined ? {} : { data: structuredClone(a.data) }) }));
   });
 }

@@ -82,6 +82,7 @@ export function expandAblations(spec: { ablations: Ablation[] }): Ablation[] {
         name: expandedAblationName([a.name, ...combo.flat()]),
         ...(a.description === undefined ? {} : { description: a.description }),
         training: training as TrainingConfig,
+        ...(a.data === undefined ? {} : { data: structuredClone(a.data) }),
       });
     }
   }

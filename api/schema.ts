@@ -183,11 +183,25 @@ function ablationRunsCel(a: string): string {
 }
 const RUN_COUNT_CEL = `self.ablations.map(a, ${ablationRunsCel('a')}).sum() * (has(self.seeds) ? size(self.seeds) : ${DEFAULT_SEEDS.length})`;
 
+/** `data.train`: one file (`uri`) or several (`files`); also an ablation's own `data.train`. */
+function trainDataSchema(): SchemaNode {
+  return obj(
+    { uri: uri(), sha256: sha256(), files: arr(fileRef(), 64, { minItems: 1 }) },
+    {
+      'x-kubernetes-validations': [
+        { rule: 'has(self.uri) != has(self.files)', message: 'data.train takes exactly one of uri or files' },
+        { rule: '!has(self.sha256) || has(self.uri)', message: 'data.train.sha256 pins the single uri; pin each of files instead' },
+      ],
+    },
+  );
+}
+
 const ablationSchema: SchemaNode = obj(
   {
     name: str(MAX_NAME_LENGTH, { minLength: 1, pattern: DNS_LABEL_PATTERN }),
     description: str(1024),
     training: trainingSchema(false),
+    data: obj({ train: trainDataSchema() }, { required: ['train'] }),
     matrix: {
       type: 'object',
       minProperties: 1,
@@ -281,15 +295,7 @@ const specSchema: SchemaNode = obj(
     model: obj({ uri: uri(), maxLength: int(8, 4096, { default: DEFAULT_MAX_LENGTH }) }, { required: ['uri'] }),
     data: obj(
       {
-        train: obj(
-          { uri: uri(), sha256: sha256(), files: arr(fileRef(), 64, { minItems: 1 }) },
-          {
-            'x-kubernetes-validations': [
-              { rule: 'has(self.uri) != has(self.files)', message: 'data.train takes exactly one of uri or files' },
-              { rule: '!has(self.sha256) || has(self.uri)', message: 'data.train.sha256 pins the single uri; pin each of files instead' },
-            ],
-          },
-        ),
+        train: trainDataSchema(),
         validation: fileRef(),
         numOptions: int(2, 26, { default: DEFAULT_NUM_OPTIONS }),
       },

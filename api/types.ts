@@ -106,6 +106,8 @@ export interface Ablation {
    * combination, named `<name>-<key>-<value>-…` (see expand.ts).
    */
   matrix?: Record<string, unknown[]>;
+  /** Replaces `spec.data.train` for this ablation (e.g. original + LLM-generated questions). The validation set stays shared, so comparisons stay paired. */
+  data?: { train: TrainData };
 }
 
 export interface FileRef {
@@ -269,6 +271,8 @@ export interface Run {
   ablation: string;
   seed: number;
   training: ResolvedTrainingConfig;
+  /** The ablation's own training data, when it replaces `spec.data.train`. */
+  data?: { train: TrainData };
 }
 
 /** One thing wrong with a resource. */

@@ -14,10 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { expandRuns, loadFineTuneJob, resolveUri, type LoadedFineTuneJob, type Run } from '../../api/mod.js';
+import { expandRuns, loadFineTuneJob, resolveUri, type LoadedFineTuneJob, type Run, type TrainData } from '../../api/mod.js';
 import { ablateCommand, AblateError, logger, type Logger } from '../../common/mod.js';
 import { jobFilter, LOCAL_NAMESPACE, relayIpc, resolveTransport, type ResolvedTransport } from '../../protocol/mod.js';
-import { readQuestionsCsv, readQuestionsFiles, writeProbabilitiesCsv, writeSubmissionCsv, type QuestionSet } from '../../trainer/data/mod.js';
+import { readQuestionsCsv, writeProbabilitiesCsv, writeSubmissionCsv, type QuestionSet } from '../../trainer/data/mod.js';
 import type { RunConfig } from '../../trainer/run/mod.js';
 import { aggregateStudy, type StudyRunInput } from '../aggregate/mod.js';
 import { Collector, runKey, type CollectedRun, type RunFailure } from '../collector/mod.js';
@@ -65,6 +65,8 @@ interface RunPlan {
   slug: string;
   runUid: string;
   dir: string;
+  /** The training files this run reads (the ablation's own, or the spec's). */
+  trainPaths: string[];
   attempts: number;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   message?: string;
@@ -83,7 +85,8 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
 
   // Paths the trainers read, resolved against the job file's folder.
   const modelPath = resolveUri(spec.model.uri, baseDir);
-  const trainPaths = 'uri' in spec.data.train ? [resolveUri(spec.data.train.uri, baseDir)] : spec.data.train.files.map((f) => resolveUri(f.uri, baseDir));
+  const trainFiles = (t: TrainData): string[] => ('uri' in t ? [resolveUri(t.uri, baseDir)] : t.files.map((f) => resolveUri(f.uri, baseDir)));
+  const trainPaths = trainFiles(spec.data.train);
   const validationPath = resolveUri(spec.data.validation.uri, baseDir);
   await stat(modelPath).catch(() => {
     throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath} does not exist`);
@@ -92,12 +95,13 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   if (spec.data.validation.sha256 && spec.data.validation.sha256 !== validation.sha256) {
     throw new StudyFailedError(`spec.data.validation.sha256: ${validationPath} has sha256 ${validation.sha256}, the job pins ${spec.data.validation.sha256}`);
   }
-  const training = await describeTraining(trainPaths);
+  const training = await describeTraining([...new Set([trainPaths, ...expandRuns(spec).map((r) => (r.data ? trainFiles(r.data.train) : []))].flat())]);
 
   const invocation = randomBytes(4).toString('hex');
   const plans: RunPlan[] = expandRuns(spec).map((run) => {
     const slug = `${run.ablation}-seed${run.seed}`;
-    return { run, key: runKey(run.ablation, run.seed), slug, runUid: `${name}-${invocation}-${slug}`, dir: join(work, slug), attempts: 0, phase: 'Pending' };
+    const trainPathsOfRun = run.data ? trainFiles(run.data.train) : trainPaths;
+    return { run, key: runKey(run.ablation, run.seed), slug, runUid: `${name}-${invocation}-${slug}`, dir: join(work, slug), trainPaths: trainPathsOfRun, attempts: 0, phase: 'Pending' };
   });
   const parallel = Math.max(1, opts.parallel ?? spec.execution.parallelism);
   log.info({ event: 'study', runs: plans.length, parallel, out: outDir }, `${name}: ${plans.length} runs, ${parallel} at a time → ${outDir}`);
@@ -135,7 +139,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     const queue = [...plans];
     const workers = Array.from({ length: Math.min(parallel, plans.length) }, async () => {
       for (let plan = queue.shift(); plan !== undefined && !interrupted; plan = queue.shift()) {
-        await executeRun(plan, { spec, name, modelPath, trainPaths, validationPath, validation, transport, prefix, opts, log, progress, waiters, outDir });
+        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, opts, log, progress, waiters, outDir });
       }
     });
     await Promise.all(workers);
@@ -153,20 +157,22 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   return { results, outDir, table: written.table, reportPath: written.path, counters: { ...collector.counters } };
 }
 
+/** Each training file with its question count (0 for a broken file: the runs that read it fail with the CSV error, the others go on). */
 async function describeTraining(paths: string[]): Promise<QuestionSet['files']> {
-  try {
-    return (await readQuestionsFiles(paths, { requireAnswer: true })).files;
-  } catch {
-    // A broken training file fails the runs that read it (with the CSV error); the others go on.
-    return paths.map((path) => ({ path, sha256: '', questions: 0 }));
-  }
+  return Promise.all(
+    paths.map((path) =>
+      readQuestionsCsv(path, { requireAnswer: true }).then(
+        (set) => ({ path, sha256: set.sha256, questions: set.questions.length }),
+        () => ({ path, sha256: '', questions: 0 }),
+      ),
+    ),
+  );
 }
 
 interface ExecContext {
   spec: LoadedFineTuneJob['spec'];
   name: string;
   modelPath: string;
-  trainPaths: string[];
   validationPath: string;
   validation: QuestionSet;
   transport: ResolvedTransport;
@@ -197,7 +203,7 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
       attempt,
       training,
       model: { path: c.modelPath, maxLength: c.spec.model.maxLength },
-      data: { train: c.trainPaths, validation: c.validationPath, validationSha256: c.validation.sha256 },
+      data: { train: plan.trainPaths, validation: c.validationPath, validationSha256: c.validation.sha256 },
       checkpointDir: join(plan.dir, 'checkpoints'),
       outputDir: join(c.outDir, 'models', plan.slug),
       curvesPath: join(c.outDir, 'runs', plan.slug, 'curves.json'),
