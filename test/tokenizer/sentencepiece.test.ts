@@ -74,6 +74,18 @@ describe('tokenizer: spm.model', () => {
     assert.deepEqual(tok.encode('[CLS]x[SEP]'), [cls, ...tok.encode('x'), sep]);
   });
 
+  it('appends [MASK] after the vocabulary when the model lacks it, as DebertaV2Tokenizer does', () => {
+    // DeBERTa-v3's own spm.model has no [MASK] piece; rename spm-tiny's (same length) to get one like it.
+    const bytes = spmBytes().slice();
+    const at = Buffer.from(bytes).indexOf('[MASK]');
+    bytes.set(new TextEncoder().encode('[MASX]'), at);
+    const t = loadSentencePiece(bytes, 'no-mask.model');
+    assert.equal(t.vocabSize, expected.vocab_size + 1);
+    assert.equal(t.specialIds.mask, expected.vocab_size);
+    assert.deepEqual(t.encode('a [MASK]'), [...t.encode('a'), expected.vocab_size]);
+    assert.deepEqual(t.pieces('[MASK]'), ['[MASK]']);
+  });
+
   it('decodes the model protobuf: piece types, trainer and normalizer specs', () => {
     const m = decodeModelProto(spmBytes(), SPM_PATH);
     assert.equal(m.pieces.length, expected.vocab_size);

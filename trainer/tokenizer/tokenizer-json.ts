@@ -3,7 +3,12 @@
 // sequence (Strip, Precompiled nmt_nfkc charsmap, Replace " {2,}" → " "), the Metaspace
 // pre-tokenizer (spaces → U+2581, a leading U+2581, one word per U+2581), and Viterbi per word.
 // Only the pieces DeBERTa-v3 uses are implemented; anything else is refused by name rather than
-// silently tokenized differently.
+// silently tokenized differently. Known, deliberate gaps against the Rust `tokenizers`: the
+// Precompiled step applies the charsmap's longest match left to right (as SentencePiece does)
+// rather than per grapheme cluster, so rules keyed on a base letter plus combining marks can differ;
+// Strip uses JavaScript's whitespace set; Replace regexes are JavaScript regexes (with `u`). As in
+// `tokenizers`, Strip runs before the charsmap, so a character it maps to a space at either end of
+// the text can leave a trailing "▁" that spm.model would drop.
 import { MissingSpecialTokenError, TokenizerJsonError, UnsupportedTokenizerError } from './errors.js';
 import { PrecompiledCharsMap, SentencePieceNormalizer } from './normalizer.js';
 import { PieceType } from './sentencepiece-model.js';
