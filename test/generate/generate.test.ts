@@ -5,12 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ablateCommand } from '../../common/mod.js';
+import { pino } from 'pino';
+import { ablateCommand, UsageError } from '../../common/mod.js';
 import { readQuestionsCsv } from '../../trainer/data/mod.js';
-import type { SidecarRecord } from '../../trainer/generate/mod.js';
+import { generateQuestions, GenerateOptionError, ResumeMismatchError, type GenerateOptions, type SidecarRecord } from '../../trainer/generate/mod.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
 import { ACCEPTED_ROW, CASES, EXPECTED_REASON, newState, scenarioScript, TIMEOUT_S, writeInputs, type ScenarioState } from './scenario.js';
@@ -66,7 +67,6 @@ describe('ablate data generate against a scripted server', () => {
 
   test('keeps exactly the good questions and records the reason of every rejection', async () => {
     const out = join(dir, 'a', 'gen.csv');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'a'));
     const callsFrom = server.calls.length;
     const result = await runCli(args(out, 4), { env });
@@ -140,11 +140,34 @@ describe('ablate data generate against a scripted server', () => {
     assert.match(reference.jsonl.toString('utf8'), /you sent Bearer \[redacted\]/);
   });
 
+  /** The same run in this process (no CLI start-up), for the runs that compare files. */
+  const options = (out: string, concurrency: number, extra: Partial<GenerateOptions> = {}): GenerateOptions => ({
+    endpoint: server.url,
+    model: 'scripted-model',
+    apiKey: SECRET,
+    examples: inputs.examples,
+    shots: 2,
+    context: inputs.context,
+    dedupeAgainst: [inputs.reference],
+    n: 7,
+    maxRequests: CASES.length,
+    out,
+    concurrency,
+    maxRetries: 2,
+    seed: 11,
+    verify: true,
+    licence: LICENCE,
+    requestTimeoutMs: TIMEOUT_S * 1000,
+    backoffBaseMs: 10,
+    ...extra,
+  });
+  const quiet = { log: pino({ level: 'silent' }) };
+
   test('the files do not depend on concurrency', async () => {
     state.attempts.clear();
     const out = join(dir, 'serial.csv');
-    const result = await runCli(args(out, 1), { env });
-    assert.equal(result.code, 0, result.stderr);
+    const summary = await generateQuestions(options(out, 1), quiet);
+    assert.equal(summary.accepted, 7);
     assert.ok(readFileSync(out).equals(reference.csv), 'CSV differs between concurrency 1 and 4');
     assert.ok(readFileSync(sidecarOf(out)).equals(reference.jsonl), 'sidecar differs between concurrency 1 and 4');
   });
@@ -168,7 +191,7 @@ describe('ablate data generate against a scripted server', () => {
     };
     // Wait until some requests are decided and the rest are held by the server, then kill.
     while (Date.now() < deadline && !(state.generationCalls > state.holdAfter && lines() >= 4)) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGKILL');
     await exited;
     const decided = lines() - 1;
@@ -178,31 +201,41 @@ describe('ablate data generate against a scripted server', () => {
     state.holdAfter = Infinity;
     server.release();
 
-    const resumed = await runCli([...args(out, 4), '--resume'], { env });
-    assert.equal(resumed.code, 0, resumed.stderr);
-    const summary = JSON.parse(resumed.stdout) as { newRequests: number };
+    const summary = await generateQuestions(options(out, 4, { resume: true }), quiet);
     assert.equal(summary.newRequests, CASES.length - decided);
     assert.ok(readFileSync(out).equals(reference.csv), 'resumed CSV differs from the uninterrupted one');
     assert.ok(readFileSync(sidecar).equals(reference.jsonl), 'resumed sidecar differs from the uninterrupted one');
   });
 
-  test('--resume with other settings, or output that exists without --resume, is a usage error', async () => {
+  test('--resume with other settings, or output that exists without --resume, is a usage error naming the field', async () => {
     const out = join(dir, 'serial.csv');
-    const other = await runCli([...args(out, 4).map((a) => (a === '11' ? '12' : a)), '--resume'], { env });
-    assert.equal(other.code, 2, other.stderr);
-    assert.match(other.stderr, /seed: this run has 12, the file has 11/);
-    const again = await runCli(args(out, 4), { env });
-    assert.equal(again.code, 2, again.stderr);
-    assert.match(again.stderr, /serial\.jsonl exists; pass --resume/);
+    const before = readFileSync(sidecarOf(out));
+    await assert.rejects(generateQuestions(options(out, 4, { seed: 12, resume: true }), quiet), (err: unknown) => {
+      assert.ok(err instanceof ResumeMismatchError && err instanceof UsageError);
+      assert.equal(err.field, 'seed');
+      assert.match(err.message, /seed: this run has 12, the file has 11/);
+      return true;
+    });
+    await assert.rejects(generateQuestions(options(out, 4), quiet), (err: unknown) => {
+      assert.ok(err instanceof GenerateOptionError && err instanceof UsageError);
+      assert.match(err.message, /serial\.jsonl exists; pass --resume/);
+      return true;
+    });
+    assert.ok(readFileSync(sidecarOf(out)).equals(before), 'a refused run must not touch the files');
   });
 
-  test('fewer accepted questions than --n after --max-requests exits 1 and keeps what it has', async () => {
+  test('--max-requests spent before --n accepted: the run keeps what it has and says so', async () => {
     state.attempts.clear();
     const out = join(dir, 'short.csv');
-    const r = await runCli(args(out, 4).map((a, i, all) => (all[i - 1] === '--max-requests' ? '3' : a)), { env });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /accepted 2 of 7 questions after 3 requests/);
+    const summary = await generateQuestions(options(out, 4, { maxRequests: 3 }), quiet);
+    assert.deepEqual([summary.accepted, summary.requests, summary.rejected], [2, 3, 1]);
     assert.equal((await readQuestionsCsv(out)).questions.length, 2);
-    writeFileSync(join(dir, 'unused'), '');
+    // The command says so with exit status 1, so a script does not train on a short file unawares.
+    state.attempts.clear();
+    const cliOut = join(dir, 'short-cli.csv');
+    const r = await runCli(args(cliOut, 1).map((a, i, all) => (all[i - 1] === '--max-requests' ? '1' : a)), { env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /accepted 1 of 7 questions after 1 requests/);
+    assert.equal((await readQuestionsCsv(cliOut)).questions.length, 1);
   });
 });
