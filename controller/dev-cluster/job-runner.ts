@@ -173,6 +173,23 @@ export class JobRunner {
     });
   }
 
+  /** Records a core/v1 Event on the Job as the real job-controller does (`kubectl describe job`). */
+  private event(job: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const now = nowIso();
+    this.registry.create(this.registry.typeFor('', 'v1', 'events')!, job.metadata.namespace, {
+      metadata: { generateName: `${job.metadata.name}.` },
+      involvedObject: { apiVersion: 'batch/v1', kind: 'Job', namespace: job.metadata.namespace, name: job.metadata.name, uid: job.metadata.uid },
+      type,
+      reason,
+      message,
+      source: { component: 'job-controller' },
+      reportingComponent: 'job-controller',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+  }
+
   private writeJobStatus(job: Obj, status: Record<string, unknown>): void {
     if (JSON.stringify(job['status'] ?? {}) === JSON.stringify(status)) return;
     this.registry.update(this.jobType, job.metadata.namespace, job.metadata.name!, { ...job, status }, { subresource: 'status' });
@@ -235,11 +252,15 @@ export class JobRunner {
     };
     if (spec.suspend) {
       killActive();
+      if (!conditions.some((c) => c['type'] === 'Suspended' && c['status'] === 'True')) this.event(job, 'Normal', 'Suspended', 'Job suspended');
       setCondition('Suspended', 'JobSuspended', 'Job suspended');
       this.writeJobStatus(job, { ...status, active: 0, ready: 0, conditions });
       return;
     }
-    if (conditions.some((c) => c['type'] === 'Suspended' && c['status'] === 'True')) setCondition('Suspended', 'JobResumed', 'Job resumed', 'False');
+    if (conditions.some((c) => c['type'] === 'Suspended' && c['status'] === 'True')) {
+      setCondition('Suspended', 'JobResumed', 'Job resumed', 'False');
+      this.event(job, 'Normal', 'Resumed', 'Job resumed');
+    }
     status['startTime'] ??= nowIso();
     let failed = 0;
     let failJob: string | undefined;
@@ -258,6 +279,7 @@ export class JobRunner {
       else setCondition('FailureTarget', reason, message);
       setCondition(type, type === 'Complete' ? 'CompletionsReached' : reason, message);
       if (type === 'Complete') status['completionTime'] = nowIso();
+      this.event(job, type === 'Complete' ? 'Normal' : 'Warning', type === 'Complete' ? 'Completed' : reason, type === 'Complete' ? 'Job completed' : message);
       this.clearTimer(key);
       this.writeJobStatus(job, { ...status, active: 0, ready: 0, conditions });
     };
@@ -342,6 +364,7 @@ export class JobRunner {
       },
       spec: { ...(template.spec ?? {}), nodeName: 'dev-cluster' },
     });
+    this.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
     const containers = ((pod['spec'] as { containers?: Container[] }).containers ?? []) as Container[];
     const c = containers[0]!;
     const key = `${ns}/${podName}`;

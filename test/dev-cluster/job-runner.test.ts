@@ -73,6 +73,8 @@ describe('dev-cluster Job runner', () => {
     assert.equal(pod.metadata!.labels?.['controller-uid'], j.metadata!.uid);
     const log = await core.readNamespacedPodLog({ namespace: ns, name: pod.metadata!.name! });
     assert.equal(log.trim(), `hi there s3cret ${tmp.dir}`);
+    const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=ok' });
+    assert.deepEqual(events.items.map((e) => e.reason).sort(), ['Completed', 'SuccessfulCreate']);
   });
 
   test('a failing pod is retried until backoffLimit, then the Job fails with BackoffLimitExceeded', async () => {
