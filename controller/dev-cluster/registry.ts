@@ -185,7 +185,7 @@ export class Registry {
 
   private requireNamespace(t: ResourceType, ns: string | undefined): void {
     if (!t.namespaced) return;
-    if (!ns) throw new BadRequestError(`the namespace of the provided object does not match the namespace sent on the request`, { field: 'metadata.namespace', value: ns });
+    if (!ns) throw new BadRequestError(`an empty namespace may not be set when a resource name is provided for namespaced ${t.resource}`, { field: 'metadata.namespace', value: ns });
     const nsObj = this.store.get('/namespaces', undefined, ns);
     if (!nsObj) throw new NotFoundError('namespaces', '', ns);
     if (nsObj.metadata.deletionTimestamp) {
