@@ -39,3 +39,4 @@ export { SimilarityIndex, jaccard, shingles, normalizeText, type SimilarMatch, t
 export { readSidecar, SIDECAR_VERSION, type SidecarHeader, type SidecarRecord, type Provenance, type Verification } from './sidecar.js';
 export { checkQuestion, type DraftQuestion, type LengthBounds } from './checks.js';
 export { replyObject, verifyAnswer } from './parse.js';
+export { readPassages, readTopics, type Passage, type TextInput } from './inputs.js';
