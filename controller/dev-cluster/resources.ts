@@ -89,6 +89,14 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
   builtin('', 'v1', 'events', 'Event', { shortNames: ['ev'], allowCreateOnUpdate: true }),
   builtin('batch', 'v1', 'jobs', 'Job', { categories: ['all'], statusSubresource: true, generation: true }),
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', { allowCreateOnUpdate: true }),
+  // Stored, not run: so `kubectl apply -f manifests/install.yaml` (the chart's objects) succeeds.
+  builtin('', 'v1', 'services', 'Service', { shortNames: ['svc'], categories: ['all'], statusSubresource: true }),
+  builtin('apps', 'v1', 'deployments', 'Deployment', { shortNames: ['deploy'], categories: ['all'], statusSubresource: true, generation: true }),
+  builtin('apps', 'v1', 'statefulsets', 'StatefulSet', { shortNames: ['sts'], categories: ['all'], statusSubresource: true, generation: true }),
+  builtin('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
+  builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', { namespaced: false }),
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', { namespaced: false }),
   builtin('events.k8s.io', 'v1', 'events', 'Event', { shortNames: ['ev'], allowCreateOnUpdate: true, storedAs: '/events' }),
   builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', {
     namespaced: false,
