@@ -315,6 +315,18 @@ describe('dev-cluster API contract (client-node)', () => {
     }
   });
 
+  test('watch list: sendInitialEvents streams the current state, then a bookmark marking its end; timeoutSeconds closes the stream', async () => {
+    const ns = await namespace();
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'one' } } });
+    const started = Date.now();
+    const r = await fetch(`${cluster.url}/api/v1/namespaces/${ns}/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: Any });
+    assert.ok(Date.now() - started >= 900, 'stream stayed open until the timeout');
+    assert.deepEqual(lines.slice(0, 2).map((l) => l.type), ['ADDED', 'BOOKMARK']);
+    assert.equal(lines[0]!.object.metadata.name, 'one');
+    assert.equal(lines[1]!.object.metadata.annotations['k8s.io/initial-events-end'], 'true');
+  });
+
   test('a label-selector watch sees objects leave and enter the selection as DELETED / ADDED', async () => {
     const ns = await namespace();
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'm', labels: { pick: 'yes' } } } });
