@@ -73,6 +73,13 @@ export interface ExpectedRun {
   expectedCount: number;
   /** sha256 of the validation file the controller handed the trainers. */
   validationSha256: string;
+  /**
+   * Only messages whose runUid starts with this count (the operator passes
+   * `<FineTuneJob uid>-<ablation>-<seed>`, so a deleted and re-created FineTuneJob of the same
+   * name never sees its predecessor's stream messages); others are acked and counted `foreign`.
+   * @default any runUid
+   */
+  runUidPrefix?: string;
 }
 
 export interface CollectedRun {
@@ -131,6 +138,8 @@ export interface CollectorCounters {
   duplicates: number;
   /** Messages of an attempt older than the run's complete one. */
   stale: number;
+  /** Messages whose runUid lacks the run's expected `runUidPrefix` (another incarnation of the job). */
+  foreign: number;
   /** Attempts whose assembled predictions did not match their done or the expected run. */
   mismatched: number;
   /** Run completions reported (a newer attempt replacing an older one counts again). */
@@ -199,6 +208,7 @@ export class Collector {
     unexpected: 0,
     duplicates: 0,
     stale: 0,
+    foreign: 0,
     mismatched: 0,
     completed: 0,
     failed: 0,
@@ -345,13 +355,26 @@ export class Collector {
       this.runs.set(key, run);
     }
     try {
+      const prefix = this.opts.expected.get(key)?.runUidPrefix;
+      const foreign = (runUid: string): boolean => {
+        if (prefix === undefined || runUid.startsWith(prefix)) return false;
+        this.counters.foreign++;
+        m.ack();
+        return true;
+      };
       switch (parsed.kind) {
-        case 'progress':
-          return await this.onProgressMessage(run, m, decodeMessage('progress', m.data));
-        case 'predictions':
-          return await this.onChunk(run, m, decodeMessage('predictions', m.data));
-        case 'done':
-          return await this.onDone(run, m, decodeMessage('done', m.data));
+        case 'progress': {
+          const p = decodeMessage('progress', m.data);
+          return foreign(p.runUid) ? undefined : await this.onProgressMessage(run, m, p);
+        }
+        case 'predictions': {
+          const p = decodeMessage('predictions', m.data);
+          return foreign(p.runUid) ? undefined : await this.onChunk(run, m, p);
+        }
+        case 'done': {
+          const d = decodeMessage('done', m.data);
+          return foreign(d.runUid) ? undefined : await this.onDone(run, m, d);
+        }
       }
     } catch (err) {
       if (err instanceof MessageValidationError) return this.reject(m, err, bindings);
