@@ -18,8 +18,8 @@ function layerZip(): string {
   return join(dirname(pkg), 'lib', 'layer.zip');
 }
 
-/** Reads one entry of a zip file (central directory lookup; stored or deflated). */
-function readZipEntry(zip: Buffer, name: string): Buffer {
+/** Reads one entry of a zip file (central directory lookup; stored or deflated); used when `unzip` is missing. */
+export function readZipEntry(zip: Buffer, name: string): Buffer {
   // End of central directory: signature 0x06054b50, within the last 64 KiB + 22 bytes.
   let eocd = -1;
   for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65_557); i--) {
