@@ -6,6 +6,7 @@
 // the Job runner both go through here, so a write by either is indistinguishable on the wire.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { logger } from '../../common/mod.js';
 import {
   AlreadyExistsError,
   BadRequestError,
@@ -385,7 +386,13 @@ export class Registry {
     this.gcScheduled = true;
     setImmediate(() => {
       this.gcScheduled = false;
-      if (!this.closed) this.collectGarbage();
+      if (this.closed) return;
+      try {
+        this.collectGarbage();
+      } catch (err) {
+        // A failed pass must not take the server down; the next write schedules another.
+        logger({ component: 'dev-cluster-gc' }).error({ err }, 'garbage collection pass failed');
+      }
     });
   }
 

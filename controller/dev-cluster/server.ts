@@ -425,6 +425,7 @@ export class DevCluster {
     res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     const write = (type: string, obj: Obj | Record<string, unknown>): void => {
+      if (res.writableEnded || res.destroyed) return;
       const object = asTable && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(t, [obj as Obj], String((obj as Obj).metadata.resourceVersion), incl) : obj;
       res.write(`${JSON.stringify({ type, object })}\n`);
     };
@@ -449,7 +450,8 @@ export class DevCluster {
       if (!res.writableEnded) res.end();
     };
     this.openWatches.add(end);
-    req.on('close', end);
+    // The response closes when the client goes away (the request's own 'close' only means its body was read).
+    res.on('close', end);
     const expire = (rv: string): void => {
       write('ERROR', new ExpiredError(rv).toStatus());
       end();
