@@ -276,7 +276,7 @@ export class DebertaForMultipleChoice {
     return score;
   }
 
-  private layer(l: number, h: tf.Tensor3D, maskBias: tf.Tensor, mask4: tf.Tensor, relTable: tf.Tensor2D | undefined, drop: Dropout): tf.Tensor3D {
+  private layer(l: number, h: tf.Tensor3D, maskBias: tf.Tensor, queryMask: tf.Tensor, relTable: tf.Tensor2D | undefined, drop: Dropout): tf.Tensor3D {
     const c = this.config;
     const [n, s] = h.shape;
     const pre = `deberta.encoder.layer.${l}`;
@@ -292,10 +292,12 @@ export class DebertaForMultipleChoice {
       const rel = this.relativeBias(`${pre}.attention.self`, q, k, table, scale);
       if (rel !== undefined) scores = tf.add(scores, rel);
     }
-    // XSoftmax: masked scores → float32 min, then masked probabilities → 0 (fully padded rows are all zero).
-    let probs = tf.mul(tf.softmax(tf.add(scores, maskBias)), mask4);
-    probs = drop.apply(probs, c.attention_probs_dropout_prob);
-    const context = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [n, s, c.hidden_size]);
+    // XSoftmax: masked scores → float32 min, then masked probabilities → 0. Within a real query's
+    // row the masked keys' probabilities underflow to exactly 0 already; only a padded query's row
+    // (all keys masked, softmax uniform) needs zeroing, which is done on the [.., S, d] context
+    // instead of the [.., S, S] probabilities — the same values and gradients, less work.
+    const probs = drop.apply(tf.softmax(tf.add(scores, maskBias)), c.attention_probs_dropout_prob);
+    const context = tf.reshape(tf.transpose(tf.mul(matMul(probs, v), queryMask), [0, 2, 1, 3]), [n, s, c.hidden_size]);
     const attnOut = drop.apply(this.linear(context, `${pre}.attention.output.dense`), c.hidden_dropout_prob);
     const attn = this.layerNorm(tf.add(attnOut, h), `${pre}.attention.output.LayerNorm`);
     const inter = activate(this.linear(attn, `${pre}.intermediate.dense`), c.hidden_act);
@@ -321,8 +323,8 @@ export class DebertaForMultipleChoice {
       const ids = tf.reshape(tf.cast(inputIds, 'int32'), [n, s]) as tf.Tensor2D;
       const mask = tf.reshape(tf.cast(attentionMask, 'float32'), [n, s]) as tf.Tensor2D;
       // The 2-D attention mask is the outer product mask[i]·mask[j].
-      const mask4 = tf.mul(tf.reshape(mask, [n, 1, s, 1]), tf.reshape(mask, [n, 1, 1, s]));
-      const maskBias = tf.mul(tf.sub(1, mask4), FLOAT32_MIN);
+      const queryMask = tf.reshape(mask, [n, 1, s, 1]);
+      const maskBias = tf.mul(tf.sub(1, tf.mul(queryMask, tf.reshape(mask, [n, 1, 1, s]))), FLOAT32_MIN);
       const embeddings = this.embeddings(ids, mask, drop);
       let relTable: tf.Tensor2D | undefined;
       if (c.relative_attention) {
@@ -332,7 +334,7 @@ export class DebertaForMultipleChoice {
       const hiddenStates: tf.Tensor3D[] = [embeddings];
       let h = embeddings;
       for (let l = 0; l < c.num_hidden_layers; l++) {
-        h = this.layer(l, h, maskBias, mask4, relTable, drop);
+        h = this.layer(l, h, maskBias, queryMask, relTable, drop);
         hiddenStates.push(h);
       }
       // ContextPooler: token 0 → dropout → dense → activation; then dropout → classifier.

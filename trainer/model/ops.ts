@@ -88,18 +88,95 @@ export function relativeIndexTables(seqLen: number, span: number, bucketSize: nu
   return { c2p, p2c };
 }
 
+/** out[b, i, j] = x[b, i, j − i + S − 1] over flat buffers: x [B, S, 2S−1] → [B, S, S]. */
+function relShiftValues(x: Float32Array, out: Float32Array, s: number): void {
+  const w = 2 * s - 1;
+  const rows = out.length / s;
+  for (let r = 0; r < rows; r++) {
+    const i = r % s;
+    const src = r * w + s - 1 - i;
+    out.set(x.subarray(src, src + s), r * s);
+  }
+}
+
+/** The adjoint of `relShiftValues`: dy [B, S, S] → dx [B, S, 2S−1], zero off the used diagonals. */
+function relShiftGradValues(dy: Float32Array, out: Float32Array, s: number): void {
+  const w = 2 * s - 1;
+  const rows = dy.length / s;
+  out.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const i = r % s;
+    out.set(dy.subarray(r * s, r * s + s), r * w + s - 1 - i);
+  }
+}
+
+const REL_SHIFT = 'AblateRelShift';
+const REL_SHIFT_GRAD = 'AblateRelShiftGrad';
+
+/** The parts of the cpu and wasm backends a JS kernel needs (their public methods). */
+interface CpuBackendLike {
+  data: { get(id: object): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+type ValuesFn = (x: Float32Array, out: Float32Array, s: number) => void;
+
+function registerShiftKernel(kernelName: string, fn: ValuesFn, outShape: (shape: number[]) => number[]): void {
+  const s = (shape: number[]): number => shape[shape.length - 2]!;
+  tf.registerKernel({
+    kernelName,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs['x']!;
+      const b = backend as unknown as CpuBackendLike;
+      const shape = outShape(x.shape);
+      const out = new Float32Array(shape.reduce((a, d) => a * d, 1));
+      fn(b.data.get(x.dataId).values as Float32Array, out, s(x.shape));
+      return b.makeTensorInfo(shape, 'float32', out);
+    },
+  });
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs['x']!;
+      const b = backend as unknown as WasmBackendLike;
+      const out = b.makeOutput(outShape(x.shape), 'float32');
+      // Views into the wasm heap are taken after the allocation, which may grow (and detach) it.
+      fn(b.typedArrayFromHeap(x), b.typedArrayFromHeap(out), s(x.shape));
+      return out;
+    },
+  });
+}
+
+registerShiftKernel(REL_SHIFT, relShiftValues, (shape) => [...shape.slice(0, -1), shape[shape.length - 2]!]);
+registerShiftKernel(REL_SHIFT_GRAD, relShiftGradValues, (shape) => [...shape.slice(0, -1), 2 * shape[shape.length - 2]! - 1]);
+tf.registerGradient({
+  kernelName: REL_SHIFT,
+  gradFunc: (dy) => ({ x: () => tf.engine().runKernel(REL_SHIFT_GRAD, { x: dy as tf.Tensor }) as tf.Tensor }),
+});
+
 /**
  * [..., S, 2S−1] with column k meaning "the key at offset k − (S−1) from the row" → [..., S, S]
- * with out[i, j] = x[i, j − i + S − 1]. Row i of the result is a contiguous slice of row i of the
- * input starting at S−1−i, so flattening, dropping S−1 leading values and re-reading with row
- * stride 2S−2 lines every row up (the Transformer-XL "relative shift"). Only reshapes and slices:
- * the gradient is a pad, cheap on every backend.
+ * with out[i, j] = x[i, j − i + S − 1] (the Transformer-XL "relative shift"), instead of a
+ * per-element gather whose gradient would be a scatter.
+ *
+ * On cpu and wasm it is a JS kernel (one contiguous copy per row; TF.js cpu's generic Slice costs
+ * ~1 µs per element). Elsewhere it is composed from reshapes and slices: flattening, dropping S−1
+ * leading values and re-reading with row stride 2S−2 lines every row up, and the gradient is a pad.
  */
 export function skewToSquare(x: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const s = shape[shape.length - 2]!;
   const lead = shape.slice(0, -2);
   if (s === 1) return x;
+  if (tf.getKernel(REL_SHIFT, tf.getBackend()) !== undefined && x.dtype === 'float32') {
+    return tf.engine().runKernel(REL_SHIFT, { x }) as tf.Tensor;
+  }
   const flat = tf.reshape(x, [...lead, s * (2 * s - 1)]);
   const begin = [...lead.map(() => 0), s - 1];
   const shifted = tf.slice(flat, begin, [...lead, s * (2 * s - 2)]);
