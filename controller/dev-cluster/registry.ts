@@ -244,6 +244,8 @@ export class Registry {
       const tmpl = (spec['template'] ?? {}) as { metadata?: Obj['metadata']; spec?: Record<string, unknown> };
       spec['template'] = tmpl;
       tmpl.metadata = { ...(tmpl.metadata ?? {}) };
+      // SetDefaults_Job: a Job without labels takes its template's (before the generated ones).
+      if (tmpl.metadata.labels && Object.keys(o.metadata.labels ?? {}).length === 0) o.metadata.labels = { ...tmpl.metadata.labels };
       tmpl.metadata.labels = {
         ...(tmpl.metadata.labels ?? {}),
         'batch.kubernetes.io/controller-uid': uid,
