@@ -604,7 +604,7 @@ export class Registry {
    */
   collectGarbage(): void {
     const uids = new Set<string>();
-    for (const key of this.store.keys()) for (const o of this.store.list(key)) uids.add(o.metadata.uid!);
+    for (const key of this.store.keys()) for (const o of this.store.peek(key)) uids.add(o.metadata.uid!);
     const deleteQuietly = (t: ResourceType, o: Obj): void => {
       if (o.metadata.deletionTimestamp) return;
       try {
@@ -616,7 +616,7 @@ export class Registry {
     for (const key of this.store.keys()) {
       const t = this.typeOfKey(key);
       if (!t) continue;
-      for (const o of this.store.list(key)) {
+      for (const o of this.store.peek(key)) {
         const refs = o.metadata.ownerReferences ?? [];
         if (refs.length > 0) {
           const live = refs.filter((r) => uids.has(r.uid));
@@ -625,6 +625,7 @@ export class Registry {
             continue;
           }
           if (live.length < refs.length) {
+            if (!this.isCurrent(key, o)) continue;
             const next = clone(o);
             next.metadata.ownerReferences = live;
             this.commit(t, next);
@@ -634,7 +635,7 @@ export class Registry {
         if (!o.metadata.deletionTimestamp) continue;
         const uid = o.metadata.uid!;
         if (o.metadata.finalizers?.includes('foregroundDeletion')) {
-          const dependents = this.store.keys().flatMap((k) => this.store.list(k).filter((d) => d.metadata.ownerReferences?.some((r) => r.uid === uid)).map((d) => [k, d] as const));
+          const dependents = this.store.keys().flatMap((k) => this.store.peek(k).filter((d) => d.metadata.ownerReferences?.some((r) => r.uid === uid)).map((d) => [k, d] as const));
           for (const [k, d] of dependents) {
             const dt = this.typeOfKey(k);
             if (dt) deleteQuietly(dt, d);
@@ -647,7 +648,7 @@ export class Registry {
           for (const k of this.store.keys()) {
             const kt = this.typeOfKey(k);
             if (!kt?.namespaced) continue;
-            for (const d of this.store.list(k, ns)) {
+            for (const d of this.store.peek(k, ns)) {
               left++;
               deleteQuietly(kt, d);
             }
@@ -661,7 +662,7 @@ export class Registry {
           const spec = o['spec'] as { group: string; names: { plural: string } };
           const crKey = storageKey({ group: spec.group, resource: spec.names.plural });
           const crType = this.typeOfKey(crKey);
-          const instances = this.store.list(crKey);
+          const instances = this.store.peek(crKey);
           for (const d of instances) if (crType) deleteQuietly(crType, d);
           if (instances.length === 0) this.dropFinalizer(t, o, CRD_CLEANUP_FINALIZER);
         }
@@ -669,7 +670,13 @@ export class Registry {
     }
   }
 
+  /** Whether `o` (seen earlier in a GC pass) is still the stored version, so writing it loses nothing. */
+  private isCurrent(key: string, o: Obj): boolean {
+    return this.store.get(key, o.metadata.namespace, o.metadata.name!)?.metadata.resourceVersion === o.metadata.resourceVersion;
+  }
+
   private dropFinalizer(t: ResourceType, o: Obj, finalizer: string): void {
+    if (!this.isCurrent(storageKey(t), o)) return;
     const next = clone(o);
     next.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     if (next.metadata.finalizers.length === 0) {

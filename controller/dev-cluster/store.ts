@@ -76,6 +76,12 @@ export class Store {
       .map(([, o]) => structuredClone(o));
   }
 
+  /** The stored objects themselves, unsorted and uncloned: for read-only scans (garbage collection). */
+  peek(key: string, ns?: string): readonly Obj[] {
+    const all = [...(this.objects.get(key)?.values() ?? [])];
+    return ns === undefined ? all : all.filter((o) => o.metadata.namespace === ns);
+  }
+
   /** Storage keys that hold at least one object. */
   keys(): string[] {
     return [...this.objects.keys()];
