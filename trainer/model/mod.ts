@@ -4,6 +4,6 @@ export { type DebertaConfig, type Activation, type PosAttType, parseConfig, load
 export { DebertaForMultipleChoice, DEFAULT_INIT_SEED, type ModelOptions, type ForwardOptions, type ForwardTrace } from './deberta.js';
 export { multipleChoiceLoss } from './loss.js';
 export { type FreezeMode, type ParamSpec, type ParameterCounts, FREEZE_MODES, isFrozen, layerDepth, parameterSpecs, countParameters, IGNORED_UNEXPECTED_KEYS, ALLOWED_MISSING_KEYS } from './params.js';
-export { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, logBucketPosition, relativePosition } from './ops.js';
+export { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, logBucketPosition, relativePosition, skewToSquare, skewBySlicing, matMul } from './ops.js';
 export { readSafetensors, readCheckpoint, writeSafetensors, checkpointFiles, type FloatTensor, type SafetensorsContents, type TensorToWrite, type WriteDtype } from './safetensors.js';
 export { ModelConfigError, SafetensorsError, CheckpointMismatchError, ModelInputError, UnknownParameterError } from './errors.js';

@@ -170,13 +170,19 @@ tf.registerGradient({
  * leading values and re-reading with row stride 2S−2 lines every row up, and the gradient is a pad.
  */
 export function skewToSquare(x: tf.Tensor): tf.Tensor {
+  if (x.shape[x.rank - 2] === 1) return x;
+  if (tf.getKernel(REL_SHIFT, tf.getBackend()) !== undefined && x.dtype === 'float32') {
+    return tf.engine().runKernel(REL_SHIFT, { x }) as tf.Tensor;
+  }
+  return skewBySlicing(x);
+}
+
+/** `skewToSquare` from reshapes and slices only (any backend; the gradient is a pad). */
+export function skewBySlicing(x: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const s = shape[shape.length - 2]!;
   const lead = shape.slice(0, -2);
   if (s === 1) return x;
-  if (tf.getKernel(REL_SHIFT, tf.getBackend()) !== undefined && x.dtype === 'float32') {
-    return tf.engine().runKernel(REL_SHIFT, { x }) as tf.Tensor;
-  }
   const flat = tf.reshape(x, [...lead, s * (2 * s - 1)]);
   const begin = [...lead.map(() => 0), s - 1];
   const shifted = tf.slice(flat, begin, [...lead, s * (2 * s - 2)]);
