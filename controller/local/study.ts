@@ -16,7 +16,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { expandRuns, loadFineTuneJob, resolveUri, type LoadedFineTuneJob, type Run, type TrainData } from '../../api/mod.js';
 import { ablateCommand, AblateError, logger, type Logger } from '../../common/mod.js';
-import { jobFilter, LOCAL_NAMESPACE, relayIpc, resolveTransport, type ResolvedTransport } from '../../protocol/mod.js';
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, jobFilter, LOCAL_NAMESPACE, NatsTransport, relayIpc, resolveTransport, type ResolvedTransport } from '../../protocol/mod.js';
 import { readQuestionsCsv, writeProbabilitiesCsv, writeSubmissionCsv, type QuestionSet } from '../../trainer/data/mod.js';
 import type { RunConfig } from '../../trainer/run/mod.js';
 import { aggregateStudy, type StudyRunInput } from '../aggregate/mod.js';
@@ -42,6 +42,10 @@ export interface LocalRunOptions {
   natsUrl?: string;
   /** Skip NATS entirely. @default false */
   inProcess?: boolean;
+  /** JetStream stream for the predictions. @default DEFAULT_STREAM_NAME ('ABLATE') */
+  stream?: string;
+  /** First subject token (the stream covers `<prefix>.>`). @default DEFAULT_SUBJECT_PREFIX ('ablate') */
+  subjectPrefix?: string;
   /** Extra environment for the trainer children (tests inject failures this way). */
   childEnv?: NodeJS.ProcessEnv;
   /** Called with each child process once started (tests kill one mid-run). */
@@ -106,16 +110,18 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const parallel = Math.max(1, opts.parallel ?? spec.execution.parallelism);
   log.info({ event: 'study', runs: plans.length, parallel, out: outDir }, `${name}: ${plans.length} runs, ${parallel} at a time → ${outDir}`);
 
-  const transport = await resolveTransport({ natsUrl: opts.natsUrl, inProcess: opts.inProcess === true });
+  const prefix = opts.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
+  const stream = opts.stream ?? DEFAULT_STREAM_NAME;
+  const transport = await resolveTransport({ natsUrl: opts.natsUrl, inProcess: opts.inProcess === true, nats: { stream, subjects: [`${prefix}.>`], name: `ablate-run-${name}` } });
   const progress = new ProgressView(log);
   progress.note(`transport: ${transport.description}`);
-  const prefix = 'ablate';
+  const durable = `ablate-local-${name}-${invocation}`;
   const expected = new Map(plans.map((p) => [p.key, { expectedCount: validation.questions.length, validationSha256: validation.sha256, runUid: p.runUid }]));
   const waiters = new Map<string, (r: { ok: true; result: CollectedRun } | { ok: false; failure: RunFailure }) => void>();
   const collector = await Collector.create({
     transport: transport.transport,
     filter: jobFilter({ prefix, namespace: LOCAL_NAMESPACE, job: name }),
-    durable: `ablate-local-${name}-${invocation}`,
+    durable,
     expected,
     prefix,
     onRunComplete: (key, result) => waiters.get(`${key}#${result.attempt}`)?.({ ok: true, result }),
@@ -139,7 +145,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     const queue = [...plans];
     const workers = Array.from({ length: Math.min(parallel, plans.length) }, async () => {
       for (let plan = queue.shift(); plan !== undefined && !interrupted; plan = queue.shift()) {
-        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, opts, log, progress, waiters, outDir });
+        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir });
       }
     });
     await Promise.all(workers);
@@ -147,6 +153,8 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     process.off('SIGINT', onSignal);
     progress.close();
     await collector.close();
+    // The durable belongs to this invocation alone: do not leave it on a shared server.
+    if (transport.transport instanceof NatsTransport) await transport.transport.deleteConsumer(durable).catch(() => false);
     await transport.close();
   }
   log.info({ event: 'trained', seconds: (Date.now() - started) / 1000 }, `all runs ended after ${formatDuration((Date.now() - started) / 1000)}`);
@@ -177,6 +185,7 @@ interface ExecContext {
   validation: QuestionSet;
   transport: ResolvedTransport;
   prefix: string;
+  stream: string;
   opts: LocalRunOptions;
   log: Logger;
   progress: ProgressView;
@@ -207,7 +216,7 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
       checkpointDir: join(plan.dir, 'checkpoints'),
       outputDir: join(c.outDir, 'models', plan.slug),
       curvesPath: join(c.outDir, 'runs', plan.slug, 'curves.json'),
-      transport: c.transport.route === 'in-process' ? { kind: 'ipc', prefix: c.prefix } : { kind: 'nats', servers: natsServers(c.transport), stream: 'ABLATE', prefix: c.prefix },
+      transport: c.transport.route === 'in-process' ? { kind: 'ipc', prefix: c.prefix } : { kind: 'nats', servers: natsServers(c.transport), stream: c.stream, prefix: c.prefix },
       progressIntervalSeconds: 1,
     };
     const configPath = join(plan.dir, `run-attempt${attempt}.json`);
@@ -215,13 +224,9 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
     const outcome = new Promise<{ ok: true; result: CollectedRun } | { ok: false; failure: RunFailure }>((res) => c.waiters.set(`${plan.key}#${attempt}`, res));
     c.progress.update({ key: plan.key, phase: attempt > 1 ? 'retrying' : 'starting', step: 0, totalSteps: 0, attempt });
     const exit = await runChild(plan, cfg, configPath, c);
-    let collected: { ok: true; result: CollectedRun } | { ok: false; failure: RunFailure } | undefined;
-    if (exit.code === 0) {
-      collected = await Promise.race([outcome, sleep(DEFAULT_COLLECT_GRACE_MS).then(() => undefined)]);
-    } else {
-      // A failed trainer may still have published its `done` (status failed): take its reason.
-      collected = await Promise.race([outcome, sleep(500).then(() => undefined)]);
-    }
+    // A trainer that exited 0 has had its messages acknowledged; give the collector a moment to
+    // verify them. A failed one may still have published a `done` (status failed): take its reason.
+    const collected = await within(outcome, exit.code === 0 ? DEFAULT_COLLECT_GRACE_MS : 500);
     c.waiters.delete(`${plan.key}#${attempt}`);
     if (collected?.ok) {
       plan.phase = 'Succeeded';
@@ -241,13 +246,15 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
 }
 
 function natsServers(t: ResolvedTransport): string {
-  const m = /(nats:\/\/[^\s,)]+)/.exec(t.description);
-  if (!m?.[1]) throw new StudyFailedError(`cannot tell the NATS URL from "${t.description}"`);
-  return m[1];
+  if (t.natsUrl === undefined) throw new StudyFailedError(`no NATS URL for the trainers from "${t.description}"`);
+  return t.natsUrl;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+/** `p`'s value, or undefined when it has not settled within `ms` milliseconds. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Runs `ablate trainer` for one attempt; its output goes to the run's trainer.log. */
