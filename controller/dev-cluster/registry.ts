@@ -259,7 +259,7 @@ export class Registry {
       const spec = (o['spec'] ?? {}) as Record<string, unknown>;
       o['spec'] = spec;
       spec['restartPolicy'] ??= 'Always';
-      o['status'] = { phase: 'Pending', ...((o['status'] as object | undefined) ?? {}) };
+      o['status'] = { phase: 'Pending' };
     }
     if (key === '/namespaces') {
       o['status'] = { phase: 'Active' };
@@ -342,8 +342,8 @@ export class Registry {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowIso();
     if (t.generation) meta.generation = 1;
-    if (t.statusSubresource && t.crd) delete o['status'];
-    if (key === 'batch/jobs') delete o['status'];
+    // Kinds with a status subresource ignore a client's status on create (the strategies reset it).
+    if (t.statusSubresource) delete o['status'];
     this.defaultOnCreate(t, o);
     if (t.crd) o = this.admitCustom(t, o, undefined, opts);
     const causes = this.validateBuiltin(t, o, undefined);
