@@ -175,7 +175,7 @@ describe('ablate data generate against a scripted server', () => {
   test('a killed run resumed with --resume equals an uninterrupted run byte for byte', async () => {
     state.attempts.clear();
     state.generationCalls = 0;
-    state.holdAfter = 9;
+    state.holdAfter = 12;
     const out = join(dir, 'killed.csv');
     const sidecar = sidecarOf(out);
     const [cmd, ...base] = ablateCommand();
@@ -189,13 +189,16 @@ describe('ablate data generate against a scripted server', () => {
         return 0;
       }
     };
-    // Wait until some requests are decided and the rest are held by the server, then kill.
-    while (Date.now() < deadline && !(state.generationCalls > state.holdAfter && lines() >= 4)) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the server holds further replies and the decided records stop growing, then kill.
+    while (Date.now() < deadline && state.generationCalls <= state.holdAfter) await new Promise((r) => setTimeout(r, 50));
+    for (let seen = -1; Date.now() < deadline && lines() !== seen; ) {
+      seen = lines();
+      await new Promise((r) => setTimeout(r, 500));
+    }
     child.kill('SIGKILL');
     await exited;
     const decided = lines() - 1;
-    assert.ok(decided >= 3 && decided < CASES.length, `killed after ${decided} decided requests`);
+    assert.ok(decided >= 1 && decided < CASES.length, `killed after ${decided} decided requests`);
     // A crash in the middle of an append leaves half a line; resume must cut it away.
     appendFileSync(sidecar, '{"type":"question","index":');
     state.holdAfter = Infinity;
