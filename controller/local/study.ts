@@ -116,7 +116,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const progress = new ProgressView(log);
   progress.note(`transport: ${transport.description}`);
   const durable = `ablate-local-${name}-${invocation}`;
-  const expected = new Map(plans.map((p) => [p.key, { expectedCount: validation.questions.length, validationSha256: validation.sha256, runUid: p.runUid }]));
+  const expected = new Map(plans.map((p) => [p.key, { expectedCount: validation.questions.length, validationSha256: validation.sha256, runUidPrefix: p.runUid }]));
   const waiters = new Map<string, (r: { ok: true; result: CollectedRun } | { ok: false; failure: RunFailure }) => void>();
   const collector = await Collector.create({
     transport: transport.transport,
