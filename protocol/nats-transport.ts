@@ -89,13 +89,14 @@ function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
   if (servers.length === 0 || servers.some((s) => s.trim() === '')) {
     throw new NatsConnectionError(`NATS servers ${JSON.stringify(opts.servers)}: need at least one non-empty URL`, String(opts.servers));
   }
+  const { bare, credentials } = liftUrlCredentials(servers, opts.credentials ?? {});
   const seconds = (field: string, value: number | undefined, fallback: number, min: number): number => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v < min) throw new NatsConnectionError(`NATS transport option ${field}=${v} must be a number ≥ ${min}`, servers.join(','));
     return v;
   };
   return {
-    servers,
+    servers: bare,
     stream: opts.stream ?? DEFAULT_STREAM_NAME,
     subjects: opts.subjects ?? [streamSubject()],
     maxAgeNanos: nanos(seconds('maxAgeSeconds', opts.maxAgeSeconds, 0, 0) * 1000),
@@ -105,8 +106,37 @@ function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
     maxAckPending: seconds('maxAckPending', opts.maxAckPending, DEFAULT_MAX_ACK_PENDING, 1),
     connectTimeoutMs: seconds('connectTimeoutMs', opts.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     name: opts.name,
-    credentials: opts.credentials ?? {},
+    credentials,
   };
+}
+
+/**
+ * Credentials inside a server URL (`nats://user:pass@host:4222`, or `nats://token@host:4222`: the
+ * form a Kubernetes Secret hands a pod) become connect options: nats.js ignores URL user
+ * information, and the bare URLs keep passwords out of descriptions, logs and error messages.
+ * Explicit `credentials` win over the URL's.
+ */
+function liftUrlCredentials(servers: string[], given: NatsCredentials): { bare: string[]; credentials: NatsCredentials } {
+  const credentials: NatsCredentials = { ...given };
+  const bare = servers.map((s) => {
+    let u: URL;
+    try {
+      u = new URL(s.trim());
+    } catch {
+      return s;
+    }
+    if (u.username === '' && u.password === '') return s;
+    if (u.password !== '') {
+      credentials.user ??= decodeURIComponent(u.username);
+      credentials.pass ??= decodeURIComponent(u.password);
+    } else {
+      credentials.token ??= decodeURIComponent(u.username);
+    }
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  });
+  return { bare, credentials };
 }
 
 function isApiError(err: unknown, code: number): boolean {
