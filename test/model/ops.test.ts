@@ -25,7 +25,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     test('embedding lookup: scatter gradient sums repeated ids and skips the padding row', async () => {
       await selectBackend(backend);
-      const table = tf.randomNormal([6, 3], 0, 1, 'float32', 13);
+      const table = tf.randomNormal([6, 3], 0, 1, 'float32', 13) as tf.Tensor2D;
       const ids = tf.tensor1d([2, 0, 2, 5, 0], 'int32');
       const dy = tf.tensor2d([[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4], [5, 5, 5]]);
       const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, ids, { paddingIdx: 0 }), dy)))(table);
