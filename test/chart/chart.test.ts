@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { buildCrd } from '../../api/mod.js';
 import { DevCluster } from '../../controller/mod.js';
 import { GENERATORS, INSTALL_NAMESPACE, REPO_ROOT } from '../../scripts/generate.js';
@@ -246,6 +246,28 @@ describe('helm chart charts/ablate', () => {
     assert.deepEqual(crd.spec, expected.spec);
     assert.equal(one(full, 'CustomResourceDefinition').metadata.annotations?.['helm.sh/resource-policy'], undefined);
     assert.equal(find(render(['--set', 'crds.install=false']), 'CustomResourceDefinition').length, 0);
+  });
+});
+
+/** Values whose contents are free-form maps: documented as one key. */
+const FREE_FORM = new Set(['resources', 'nodeSelector', 'affinity', 'podAnnotations', 'podLabels', 'annotations', 'labels']);
+
+function valuePaths(o: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !FREE_FORM.has(k) && Object.keys(v).length > 0 ? valuePaths(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+describe('docs/install.md', () => {
+  test('its values table documents every value of the chart', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'install.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## Values'), doc.indexOf('\n## ', doc.indexOf('## Values') + 1));
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    for (const path of valuePaths(values)) {
+      // A row names a key in full, or as `.rest` after the full first key of its group.
+      const leaf = path.split('.').pop()!;
+      assert.ok(table.includes(`\`${path}\``) || table.includes(`\`.${leaf}\``), `docs/install.md's values table lacks ${path}`);
+    }
   });
 });
 
