@@ -5,3 +5,4 @@ export * from './dev-cluster/mod.js';
 export * from './collector/mod.js';
 export * from './aggregate/mod.js';
 export * from './local/mod.js';
+export * from './operator/mod.js';

@@ -12,14 +12,13 @@
 import { posix } from 'node:path';
 import { resolveUri, type FineTuneJob, type ResolvedFineTuneJobSpec, type Run, type TrainData } from '../../api/mod.js';
 import type { RunConfig } from '../../trainer/mod.js';
+import { EXIT_PERMANENT } from '../local/mod.js';
 import { InvalidSpecError } from './errors.js';
 import { ANNOTATION_RUN_UID, CONTROLLER_NAME, jobName, LABEL_ABLATION, LABEL_JOB, LABEL_KUEUE_QUEUE, LABEL_MANAGED_BY, LABEL_SEED, runUidPrefix } from './names.js';
 import { NATS_SECRET_KEY, type CompiledSettings } from './settings.js';
 
 /** The trainer's container name (the pod failure policy's exit-code rule names it). */
 export const TRAINER_CONTAINER = 'trainer';
-/** Exit code of `ablate trainer` for errors a retry cannot fix (bad data, bad config). */
-export const EXIT_PERMANENT = 3;
 /** The writable scratch volume (the root filesystem is read-only): checkpoints and HOME. */
 export const SCRATCH_VOLUME = 'ablate-scratch';
 export const SCRATCH_PATH = '/tmp';

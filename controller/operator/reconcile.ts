@@ -301,7 +301,7 @@ export function reconcile(o: Observed): Decision {
   }
   status.phase = phase;
   status.conditions = withTimes(prev.conditions ?? [], conds, generation, o.now);
-  actions.push(...eventsFor(prev, status, views, spec.evaluation.k));
+  actions.push(...eventsFor(prev, status, views));
   const out: Decision = { actions, status };
   if (requeue !== undefined) out.requeueAfterMs = Math.max(1000, requeue);
   return out;
@@ -332,7 +332,7 @@ function withTimes(prev: readonly Condition[], next: Array<Omit<Condition, 'last
 }
 
 /** Events for what changed between the previous status and this one. */
-function eventsFor(prev: FineTuneJobStatus, next: FineTuneJobStatus, views: readonly RunView[], k: number): Action[] {
+function eventsFor(prev: FineTuneJobStatus, next: FineTuneJobStatus, views: readonly RunView[]): Action[] {
   const out: Action[] = [];
   const before = new Map((prev.runs ?? []).map((r) => [runKey(r.ablation, r.seed), r]));
   for (const v of views) {
@@ -350,8 +350,7 @@ function eventsFor(prev: FineTuneJobStatus, next: FineTuneJobStatus, views: read
   }
   if (next.phase !== prev.phase && (next.phase === 'Succeeded' || next.phase === 'Failed')) {
     const c = next.conditions?.find((x) => x.type === (next.phase === 'Succeeded' ? 'Complete' : 'Failed'));
-    const best = next.best ? `; best ${next.best.ablation} MAP@${k} ${next.best.ensembleMapAtK.toFixed(4)}` : '';
-    out.push({ kind: 'event', type: next.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: next.phase === 'Succeeded' ? 'StudySucceeded' : 'StudyFailed', action: 'Complete', note: `${c?.message ?? next.phase}${best}`.slice(0, 1024) });
+    out.push({ kind: 'event', type: next.phase === 'Succeeded' ? 'Normal' : 'Warning', reason: next.phase === 'Succeeded' ? 'StudySucceeded' : 'StudyFailed', action: 'Complete', note: (c?.message ?? next.phase).slice(0, 1024) });
   }
   return out;
 }

@@ -1,0 +1,89 @@
+// `ablate controller`: runs the Kubernetes operator — in a cluster (service account) or against
+// any API server with --kubeconfig (the dev cluster included) — until SIGTERM/SIGINT, then drains.
+import type { CommandModule } from 'yargs';
+
+interface Args {
+  kubeconfig: string | undefined;
+  namespaces: string | undefined;
+  'all-namespaces': boolean;
+  nats: string | undefined;
+  'nats-creds-secret': string | undefined;
+  stream: string;
+  'metrics-addr': string;
+  'probe-addr': string;
+  'leader-elect': boolean;
+  'lease-namespace': string | undefined;
+  'lease-name': string;
+  'trainer-image': string | undefined;
+  'base-dir': string | undefined;
+}
+
+const command: CommandModule<object, Args> = {
+  command: 'controller',
+  describe: 'Run the Kubernetes operator: FineTuneJobs in, one GPU Job per run out, results in the status',
+  builder: (y) =>
+    y
+      .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: in-cluster service account, else ~/.kube/config)' })
+      .option('namespaces', { type: 'string', describe: 'Comma-separated namespaces to watch (default: all)' })
+      .option('all-namespaces', { type: 'boolean', default: false, describe: 'Watch every namespace (the default when --namespaces is not given)' })
+      .option('nats', { type: 'string', describe: 'NATS URL the controller collects predictions from (env NATS_URL)' })
+      .option('nats-creds-secret', { type: 'string', describe: "Secret (key 'url') whose NATS URL trainer pods use, credentials included; default: pods get --nats" })
+      .option('stream', { type: 'string', default: 'ABLATE', describe: 'JetStream stream name' })
+      .option('metrics-addr', { type: 'string', default: ':8080', describe: "Prometheus /metrics address ('0' disables)" })
+      .option('probe-addr', { type: 'string', default: ':8081', describe: "/healthz and /readyz address ('0' disables)" })
+      .option('leader-elect', { type: 'boolean', default: false, describe: 'Hold a coordination.k8s.io Lease; only the leader reconciles' })
+      .option('lease-namespace', { type: 'string', describe: 'Namespace of the Lease (default: env POD_NAMESPACE, else default)' })
+      .option('lease-name', { type: 'string', default: 'ablate-controller', describe: 'Name of the Lease' })
+      .option('trainer-image', { type: 'string', describe: "Trainer image when a FineTuneJob's template names none" })
+      .option('base-dir', { type: 'string', describe: 'Folder relative model/data URIs resolve against, for the controller and the pods (default: the working directory)' })
+      .conflicts('namespaces', 'all-namespaces')
+      .example('$0 controller --kubeconfig dev.yaml --nats nats://127.0.0.1:4222 --base-dir examples/science-exam', 'Run against the dev cluster; relative URIs of the example resolve in its folder')
+      .example('$0 controller --leader-elect --nats-creds-secret ablate-nats --namespaces ml,research', 'In a cluster: two namespaces, leader election, pods read NATS credentials from a Secret')
+      .example('$0 controller --metrics-addr 127.0.0.1:9090 --probe-addr 0', 'Metrics on loopback only, no probe server') as never,
+  handler: async (args) => {
+    const { UsageError, logger } = await import('../../common/mod.js');
+    const { Operator, OperatorConfigError } = await import('../../controller/mod.js');
+    const log = logger({ component: 'controller' });
+    let op;
+    try {
+      op = await Operator.create({
+        ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
+        namespaces: args.namespaces ? args.namespaces.split(',') : [],
+        ...(args.nats ?? process.env['NATS_URL'] ? { natsUrl: (args.nats ?? process.env['NATS_URL']) as string } : {}),
+        ...(args['nats-creds-secret'] ? { natsCredsSecret: args['nats-creds-secret'] } : {}),
+        stream: args.stream,
+        metricsAddr: args['metrics-addr'],
+        probeAddr: args['probe-addr'],
+        leaderElect: args['leader-elect'],
+        ...(args['lease-namespace'] ? { leaseNamespace: args['lease-namespace'] } : {}),
+        leaseName: args['lease-name'],
+        ...(args['trainer-image'] ? { trainerImage: args['trainer-image'] } : {}),
+        ...(args['base-dir'] ? { baseDir: args['base-dir'] } : {}),
+        onLostLeadership: () => {
+          process.exitCode = 1;
+        },
+      });
+    } catch (err) {
+      if (err instanceof OperatorConfigError) throw new UsageError(err.message, { cause: err });
+      throw err;
+    }
+    const operator = op;
+    log.info({ addresses: operator.addresses() }, 'controller started');
+    await new Promise<void>((done) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'draining');
+        void operator.close().then(done);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      const poll = setInterval(() => {
+        if (operator.state === 'closed') {
+          clearInterval(poll);
+          done();
+        }
+      }, 500);
+      poll.unref();
+    });
+  },
+};
+export default command;
