@@ -111,6 +111,11 @@ describe('checkpoints', () => {
     assert.ok(maxAbsDiff(a, expected.logits) > 1e-3, 'fresh head should not reproduce the fixture head');
   });
 
+  test('a checkpoint saved from the bare DebertaV2Model (no deberta. prefix) loads as HF does', async () => {
+    const bare = reference.map((t) => ({ ...t, name: t.name.replace(/^deberta\./, '') }));
+    assert.deepEqual(await logitsOf(await checkpoint('bare', bare)), await logitsOf(FIXTURE_DIR));
+  });
+
   test('a sharded checkpoint (model.safetensors.index.json) loads like the single file', async () => {
     const dir = join(work, 'sharded');
     await mkdir(dir, { recursive: true });

@@ -171,8 +171,8 @@ export class DebertaForMultipleChoice {
     const ckpt = await readCheckpoint(dir);
     const seed = opts.seed ?? DEFAULT_INIT_SEED;
     // A checkpoint saved from the bare DebertaV2Model has no `deberta.` prefix; HF adds it.
-    const bare = !['tensors', 'skipped'].some((k) => [...ckpt[k as 'tensors' | 'skipped'].keys()].some((n) => n.startsWith('deberta.')));
-    const keyOf = (n: string): string => (bare && !n.startsWith('pooler.') && !n.startsWith('classifier.') ? `deberta.${n}` : n);
+    const bare = ![...ckpt.tensors.keys(), ...ckpt.skipped.keys()].some((n) => n.startsWith('deberta.'));
+    const keyOf = (n: string): string => (bare && (n.startsWith('embeddings.') || n.startsWith('encoder.')) ? `deberta.${n}` : n);
     const tensors = new Map([...ckpt.tensors].map(([n, t]) => [keyOf(n), t]));
     const specs = parameterSpecs(config);
     const known = new Set(specs.map((s) => s.name));
