@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -204,9 +204,14 @@ describe('helm chart charts/ablate', () => {
         assert.ok(!(rule.resources ?? []).some((r) => r === 'secrets' || r === 'pods/exec' || r === 'serviceaccounts/token'), `${where} grants ${JSON.stringify(rule)}`);
       }
     }
-    // What the controller may do, exactly: a new verb has to be added here on purpose.
-    const granted = controllerRules(defaults, 'ablate').map(({ rule }) => `${(rule.apiGroups ?? []).join(',')}/${(rule.resources ?? []).join(',')}${rule.resourceNames ? `[${rule.resourceNames.join(',')}]` : ''}: ${[...rule.verbs].sort().join(',')}`);
-    assert.deepEqual(granted.sort(), [...EXPECTED_CONTROLLER_RULES].sort());
+    // Least privilege both ways: every call the operator makes is granted, and nothing else is.
+    const granted = new Set(controllerRules(defaults, 'ablate').flatMap(({ rule }) => (rule.resources ?? []).flatMap((r) => rule.verbs.map((v) => `${(rule.apiGroups ?? [''])[0]}/${r}: ${v}`))));
+    assert.deepEqual([...granted].sort(), [...operatorApiCalls()].sort(), 'charts/ablate/templates/_helpers.tpl (ablate.controllerRules) and rbac.yaml must grant exactly what controller/operator/ calls');
+    const leaseRules = controllerRules(defaults, 'ablate').filter(({ rule }) => rule.resources?.includes('leases'));
+    for (const { rule } of leaseRules) {
+      // create cannot be limited by name; reading and renewing can, to the one Lease.
+      if (!(rule.verbs.length === 1 && rule.verbs[0] === 'create')) assert.deepEqual(rule.resourceNames, ['ablate-controller']);
+    }
   });
 
   test('the trainer and the controller get NATS credentials by Secret reference only', () => {
@@ -271,16 +276,40 @@ describe('docs/install.md', () => {
   });
 });
 
-/** The controller's permissions with the default values (docs/security.md explains each). */
-const EXPECTED_CONTROLLER_RULES = [
-  'ablate.dev/finetunejobs: get,list,patch,update,watch',
-  'ablate.dev/finetunejobs/status: get,patch,update',
-  'batch/jobs: create,delete,get,list,patch,watch',
-  '/pods: get,list,watch',
-  'events.k8s.io/events: create,patch',
-  'coordination.k8s.io/leases: create',
-  'coordination.k8s.io/leases[ablate-controller]: get,update',
-];
+/** client-node API classes' kinds → `group/resource`. A kind missing here fails the test on purpose. */
+const KIND_RESOURCES: Record<string, string> = {
+  CustomObject: 'ablate.dev/finetunejobs',
+  Job: 'batch/jobs',
+  Lease: 'coordination.k8s.io/leases',
+  Event: 'events.k8s.io/events',
+  Pod: '/pods',
+  Secret: '/secrets',
+};
+const METHOD_VERBS: Record<string, string> = { list: 'list', read: 'get', create: 'create', patch: 'patch', replace: 'update', delete: 'delete' };
+
+/**
+ * The (group/resource: verb) pairs the operator's source calls through @kubernetes/client-node
+ * (methods named like `createNamespacedJob`, `listJobForAllNamespaces`,
+ * `patchNamespacedCustomObjectStatus`). A list feeds an informer, which also watches.
+ */
+function operatorApiCalls(): Set<string> {
+  const dir = join(REPO_ROOT, 'controller', 'operator');
+  const calls = new Set<string>();
+  const method = /\.(list|read|create|patch|replace|delete)(Namespaced|Cluster)?([A-Z][A-Za-z]*?)(Status)?(ForAllNamespaces)?\(/g;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(method)) {
+      const [, op, scope, kind, status, all] = m;
+      if (scope === undefined && all === undefined) continue; // the operator's own methods, not API calls
+      const resource = KIND_RESOURCES[kind!];
+      assert.ok(resource, `controller/operator/${file} calls ${m[0]} on kind ${kind}: add it to KIND_RESOURCES and to the chart's RBAC`);
+      const target = status ? `${resource}/status` : resource;
+      calls.add(`${target}: ${METHOD_VERBS[op!]}`);
+      if (op === 'list') calls.add(`${target}: watch`);
+    }
+  }
+  assert.ok(calls.size > 0, 'found no API calls under controller/operator/');
+  return calls;
+}
 
 describe('manifests/install.yaml', () => {
   test('is generated from the chart and fresh (make generate)', () => {

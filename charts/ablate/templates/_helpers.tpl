@@ -67,26 +67,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The rules the controller needs on FineTuneJobs and what it creates for them — nothing more
-(docs/security.md explains each). Secrets are absent on purpose: trainer pods get NATS
-credentials by secretKeyRef, which the kubelet resolves, so the controller never reads them.
+The rules the controller needs on FineTuneJobs and what it creates for them — exactly the API calls
+controller/operator/ makes (test/chart/chart.test.ts derives them from its source and compares).
+Informers list and watch; reconciles create Jobs, patch the status subresource and record Events.
+Secrets are absent on purpose: trainer pods get NATS credentials by secretKeyRef, which the kubelet
+resolves, so the controller never reads them.
 */}}
 {{- define "ablate.controllerRules" -}}
 - apiGroups: ["ablate.dev"]
   resources: ["finetunejobs"]
-  verbs: ["get", "list", "watch", "patch", "update"]
+  verbs: ["list", "watch"]
 - apiGroups: ["ablate.dev"]
   resources: ["finetunejobs/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch", "create"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/* The restricted container security context shared by every container of the chart. */}}
