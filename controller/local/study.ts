@@ -92,6 +92,8 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const trainFiles = (t: TrainData): string[] => ('uri' in t ? [resolveUri(t.uri, baseDir)] : t.files.map((f) => resolveUri(f.uri, baseDir)));
   const trainPaths = trainFiles(spec.data.train);
   const validationPath = resolveUri(spec.data.validation.uri, baseDir);
+  // Saved models: under spec.output.uri/<job>/ when set (the same rule as the operator), else in the results folder.
+  const modelsDir = spec.output ? join(resolveUri(spec.output.uri, baseDir), name) : join(outDir, 'models');
   await stat(modelPath).catch(() => {
     throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath} does not exist`);
   });
@@ -145,7 +147,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     const queue = [...plans];
     const workers = Array.from({ length: Math.min(parallel, plans.length) }, async () => {
       for (let plan = queue.shift(); plan !== undefined && !interrupted; plan = queue.shift()) {
-        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir });
+        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir, modelsDir });
       }
     });
     await Promise.all(workers);
@@ -160,7 +162,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   log.info({ event: 'trained', seconds: (Date.now() - started) / 1000 }, `all runs ended after ${formatDuration((Date.now() - started) / 1000)}`);
   if (interrupted) throw new StudyFailedError('interrupted: runs were stopped; nothing was aggregated');
 
-  const results = await writeStudy({ job, plans, validation, training, outDir });
+  const results = await writeStudy({ job, plans, validation, training, outDir, modelsDir });
   const written = await writeReport(outDir);
   return { results, outDir, table: written.table, reportPath: written.path, counters: { ...collector.counters } };
 }
@@ -191,6 +193,7 @@ interface ExecContext {
   progress: ProgressView;
   waiters: Map<string, (r: { ok: true; result: CollectedRun } | { ok: false; failure: RunFailure }) => void>;
   outDir: string;
+  modelsDir: string;
 }
 
 /** Trains one run, retrying failed attempts up to `backoffLimit`; records the outcome on `plan`. */
@@ -214,7 +217,7 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
       model: { path: c.modelPath, maxLength: c.spec.model.maxLength },
       data: { train: plan.trainPaths, validation: c.validationPath, validationSha256: c.validation.sha256 },
       checkpointDir: join(plan.dir, 'checkpoints'),
-      outputDir: join(c.outDir, 'models', plan.slug),
+      outputDir: join(c.modelsDir, plan.slug),
       curvesPath: join(c.outDir, 'runs', plan.slug, 'curves.json'),
       transport: c.transport.route === 'in-process' ? { kind: 'ipc', prefix: c.prefix } : { kind: 'nats', servers: natsServers(c.transport), stream: c.stream, prefix: c.prefix },
       progressIntervalSeconds: 1,
@@ -292,6 +295,7 @@ interface WriteInput {
   validation: QuestionSet;
   training: QuestionSet['files'];
   outDir: string;
+  modelsDir: string;
 }
 
 /** Aggregates and writes results.json, per-run and per-ensemble CSVs. */
@@ -331,7 +335,7 @@ async function writeStudy(w: WriteInput): Promise<StudyResults> {
       await writeSubmissionCsv(join(dir, 'submission.csv'), p.result.ids, letters, probs);
       files = { probabilities: rel(join(dir, 'probabilities.csv')), submission: rel(join(dir, 'submission.csv')), curves: (await exists(join(dir, 'curves.json'))) ? rel(join(dir, 'curves.json')) : null };
     }
-    const model = join(outDir, 'models', p.slug);
+    const model = join(w.modelsDir, p.slug);
     runs.push({
       ablation: p.run.ablation,
       seed: p.run.seed,

@@ -106,6 +106,11 @@ export function tableModel(results: StudyResults): TableModel {
   notes.push(
     `Δ: ensemble minus baseline ensemble, ${conf} CI by paired bootstrap over questions (${results.evaluation.bootstrap.resamples} resamples); p: one-sided, share of resamples with Δ* ≤ 0.`,
   );
+  if (rows.some((r) => r.power !== MISSING)) {
+    notes.push(
+      `min Δ (80% power): the smallest Δ these ${results.validation.questions} questions detect 80% of the time (two-sided α = 0.05); n≈: validation questions needed to detect the observed Δ. A CI that crosses 0 means "not resolved on these questions", not "no difference".`,
+    );
+  }
   const failed = results.runs.filter((r) => r.mapAtK === null);
   if (failed.length > 0) {
     const list = failed.map((r) => `${r.ablation}/seed ${r.seed} (${r.phase}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`).join(', ');

@@ -8,8 +8,8 @@
 // Inside each phase the loop keeps a fixed order: set the learning rate; micro-batches (gradient
 // accumulation); clip; step; log; checkpoint on the interval; check for a stop request. SIGTERM
 // (a pod being stopped, `ablate run` interrupted) checkpoints after the current step and exits.
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedTrainingConfig } from '../../api/mod.js';
 import { logger, type Logger } from '../../common/mod.js';
@@ -32,9 +32,10 @@ import {
   type ParamGroup,
   type Schedule,
 } from '../mod.js';
-import { encodeQuestion, loadTokenizer, TOKENIZER_FILES, type Tokenizer } from '../tokenizer/mod.js';
+import { loadTokenizer } from '../tokenizer/mod.js';
 import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState, type CurvePoint, type Phase } from './checkpoint.js';
 import type { RunConfig } from './config.js';
+import { batchTensors, encodeQuestions, predictProbabilities, probabilityRows, saveModel, type Encoded } from './predict.js';
 
 /** Seconds between progress messages. @default 2 */
 export const DEFAULT_PROGRESS_INTERVAL_SECONDS = 2;
@@ -45,13 +46,6 @@ export interface RunOutcome {
   status: 'succeeded' | 'stopped';
   steps: number;
   predictions: number;
-}
-
-interface Encoded {
-  ids: Int32Array;
-  mask: Int32Array;
-  seqLength: number;
-  options: number;
 }
 
 /** Runs one (ablation, seed) training run to the end (or until a stop request). */
@@ -79,8 +73,7 @@ export async function runTraining(cfg: RunConfig, opts: { signal?: AbortSignal }
       if (cfg.data.validationSha256 !== undefined && cfg.data.validationSha256 !== validation.sha256) {
         throw new Error(`${cfg.data.validation}: sha256 ${validation.sha256} does not match the pinned ${cfg.data.validationSha256}`);
       }
-      const trainEnc = encodeAll(tokenizer, train.questions, cfg.model.maxLength);
-      const valEnc = encodeAll(tokenizer, validation.questions, cfg.model.maxLength);
+      const trainEnc = encodeQuestions(tokenizer, train.questions, cfg.model.maxLength);
       const trainLabels = train.questions.map((q) => q.answer ?? 0);
       log.info({ event: 'data', train: train.questions.length, validation: validation.questions.length, trainFiles: train.files.length }, 'data loaded and tokenized');
 
@@ -153,15 +146,27 @@ export async function runTraining(cfg: RunConfig, opts: { signal?: AbortSignal }
       if (cfg.curvesPath) await writeCurves(cfg, state.curve);
 
       // --- evaluation -----------------------------------------------------------------------------
-      const probs = evaluate(model, valEnc, t.evalBatchSize);
+      // The same code `ablate predict` runs, so a saved model reproduces these numbers exactly.
+      const flat = await predictProbabilities(model, tokenizer, validation.questions, { maxLength: cfg.model.maxLength, batchSize: t.evalBatchSize });
+      const probs = probabilityRows(flat, validation.letters.length);
       const ids = validation.questions.map((q) => q.id);
       const valLoss = labelledLoss(probs, validation.questions);
-      await report({ step: valEnc.length, totalSteps: valEnc.length, epoch: t.epochs, phase: 'eval', loss: valLoss ?? Number.NaN, learningRates: {}, examplesPerSecond: 0, elapsedMs: elapsedBefore + Date.now() - started }, true);
+      await report({ step: ids.length, totalSteps: ids.length, epoch: t.epochs, phase: 'eval', loss: valLoss ?? Number.NaN, learningRates: {}, examplesPerSecond: 0, elapsedMs: elapsedBefore + Date.now() - started }, true);
       const published = await publisher.predictions(ids, probs);
       log.info({ event: 'predictions', count: published.count, chunks: published.chunks, duplicates: published.duplicates }, `published ${published.count} predictions in ${published.chunks} chunks`);
 
       // --- saved model ------------------------------------------------------------------------------
-      if (cfg.outputDir) await saveModel(model, cfg.model.path, cfg.outputDir);
+      if (cfg.outputDir) {
+        await saveModel(model, cfg.model.path, cfg.outputDir, {
+          job: cfg.job,
+          ablation: cfg.ablation,
+          seed: cfg.seed,
+          maxLength: cfg.model.maxLength,
+          evalBatchSize: t.evalBatchSize,
+          backend: backend.name,
+          validationSha256: validation.sha256,
+        });
+      }
 
       const last = state.curve.at(-1);
       const metrics: Record<string, number> = { steps: state.curve.length, trainSeconds: (elapsedBefore + Date.now() - started) / 1000 };
@@ -190,30 +195,6 @@ function scheduleName(t: ResolvedTrainingConfig): 'linear' | 'constant' | 'cosin
 async function openTransport(cfg: RunConfig): Promise<Transport> {
   if (cfg.transport.kind === 'ipc') return IpcTransport.create();
   return NatsTransport.create({ servers: cfg.transport.servers, stream: cfg.transport.stream, subjects: [`${cfg.transport.prefix}.>`], name: `ablate-trainer-${cfg.ablation}-${cfg.seed}` });
-}
-
-function encodeAll(tok: Tokenizer, questions: Question[], maxLength: number): Encoded[] {
-  return questions.map((q) => {
-    const e = encodeQuestion(tok, q.prompt, q.options, maxLength);
-    return { ids: e.inputIds, mask: e.attentionMask, seqLength: e.seqLength, options: q.options.length };
-  });
-}
-
-/** Stacks questions into [B, C, S] tensors, padding each to the batch's longest sequence. */
-function batchTensors(enc: Encoded[], indices: readonly number[]): { ids: tf.Tensor3D; mask: tf.Tensor3D } {
-  const first = enc[indices[0]!]!;
-  const c = first.options;
-  const s = Math.max(...indices.map((i) => enc[i]!.seqLength));
-  const ids = new Int32Array(indices.length * c * s);
-  const mask = new Int32Array(indices.length * c * s);
-  indices.forEach((qi, b) => {
-    const e = enc[qi]!;
-    for (let o = 0; o < c; o++) {
-      ids.set(e.ids.subarray(o * e.seqLength, (o + 1) * e.seqLength), (b * c + o) * s);
-      mask.set(e.mask.subarray(o * e.seqLength, (o + 1) * e.seqLength), (b * c + o) * s);
-    }
-  });
-  return { ids: tf.tensor3d(ids, [indices.length, c, s], 'int32'), mask: tf.tensor3d(mask, [indices.length, c, s], 'int32') };
 }
 
 interface PhaseArgs {
@@ -309,19 +290,6 @@ async function trainPhase(a: PhaseArgs): Promise<{ state: CheckpointState; stopp
   }
 }
 
-/** Eval-mode probabilities [n][C] for every validation question, in order. */
-function evaluate(model: DebertaForMultipleChoice, enc: Encoded[], batchSize: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < enc.length; i += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, enc.length - i) }, (_, j) => i + j);
-    const { ids, mask } = batchTensors(enc, idx);
-    const probs = tf.tidy(() => tf.softmax(model.forward(ids, mask, { training: false })));
-    out.push(...(probs.arraySync() as number[][]));
-    tf.dispose([ids, mask, probs]);
-  }
-  return out;
-}
-
 function labelledLoss(probs: number[][], questions: Question[]): number | undefined {
   if (questions.some((q) => q.answer === undefined)) return undefined;
   let sum = 0;
@@ -335,18 +303,4 @@ async function writeCurves(cfg: RunConfig, curve: CurvePoint[]): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, JSON.stringify({ ablation: cfg.ablation, seed: cfg.seed, points: curve }));
   await rename(tmp, path);
-}
-
-/** Saves weights + config + the tokenizer files atomically: a temporary folder renamed into place. */
-async function saveModel(model: DebertaForMultipleChoice, sourceDir: string, outDir: string): Promise<void> {
-  const tmp = `${outDir.replace(/\/+$/, '')}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await model.save(tmp);
-  const present = new Set(await readdir(sourceDir));
-  for (const f of TOKENIZER_FILES) if (present.has(f)) await copyFile(join(sourceDir, f), join(tmp, f));
-  const old = `${outDir.replace(/\/+$/, '')}.old-${process.pid}`;
-  await rename(outDir, old).catch(() => undefined);
-  await mkdir(dirname(outDir), { recursive: true });
-  await rename(tmp, outDir);
-  await rm(old, { recursive: true, force: true });
 }
