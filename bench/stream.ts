@@ -1,0 +1,251 @@
+// Prediction stream (issue #7 item 4a): predictions for 100,000 questions × 30 runs go through
+// JetStream into the collector — ours: 30 Publishers (chunking, digest, one awaited publish per
+// chunk, done) and one Collector (parse, validate, assemble, digest check, ack) — against the
+// limit: a raw JetStream publish/consume of the same bytes (the chunks ours sends, encoded
+// beforehand) on the same server with the same concurrency (30 sequential publishers, one pull
+// consumer acking every message). Each measurement uses a fresh stream with a unique name,
+// deleted afterwards.
+//
+//   npx tsx bench/stream.ts [--questions 100000] [--runs 30] [--repeats 3] [--nats nats://127.0.0.1:4222]
+//
+// Writes bench/results/stream.json (rows per second; ratio = ours / raw, goal ≥ 0.5).
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Collector, runKey, type ExpectedRun } from '../controller/collector/mod.js';
+import {
+  NatsTransport,
+  Publisher,
+  PROTOCOL_VERSION,
+  chunkPredictions,
+  doneMsgId,
+  encodeMessage,
+  predictionsSha256,
+  runSubjects,
+  type RunSubjects,
+} from '../protocol/mod.js';
+import { DEFAULT_REPEATS, flag, intFlag, machine, ratioOf, round, summary, writeResult } from './common.js';
+
+const argv = process.argv.slice(2);
+const questions = intFlag(argv, '--questions', 100_000);
+const runs = intFlag(argv, '--runs', 30);
+const repeats = intFlag(argv, '--repeats', Math.min(DEFAULT_REPEATS, 3));
+const servers = flag(argv, '--nats') ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+/** `--only ours` (or raw) runs one side, for a CPU profile of it (`node --cpu-prof --import tsx`); no result is written. */
+const only = flag(argv, '--only');
+if (only !== undefined && only !== 'ours' && only !== 'raw') throw new Error(`--only: '${only}' is neither 'ours' nor 'raw'`);
+const OPTIONS = 5;
+const SEEDS = 3;
+const VALIDATION_SHA = 'a'.repeat(64);
+/** Held chunks per durable: the collector keeps every chunk of an unfinished run un-acked. */
+const MAX_ACK_PENDING = 20_000;
+/** Pull batch of the raw consumer, the same as NatsTransport's. */
+const PULL_BATCH = 64;
+
+interface Run {
+  ablation: string;
+  seed: number;
+  runUid: string;
+  ids: string[];
+  probs: number[][];
+}
+
+/** float32 softmax rows, as a trainer's `dataSync()` hands them over (they print at full length). */
+function makeRuns(): Run[] {
+  let s = 7;
+  const rand = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const ids = Array.from({ length: questions }, (_, i) => `q${String(i).padStart(6, '0')}`);
+  return Array.from({ length: runs }, (_, r) => {
+    const probs = ids.map(() => {
+      const e = Array.from({ length: OPTIONS }, () => Math.exp(4 * rand()));
+      const sum = e.reduce((a, b) => a + b, 0);
+      return e.map((x) => Math.fround(x / sum));
+    });
+    return { ablation: `ablation${Math.floor(r / SEEDS)}`, seed: r % SEEDS, runUid: `bench-${r}`, ids, probs };
+  });
+}
+
+function subjectsOf(prefix: string, job: string, r: Run): RunSubjects {
+  return runSubjects({ prefix, namespace: 'local', job, ablation: r.ablation, seed: r.seed });
+}
+
+function uniqueId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/**
+ * Ours: publishers and the collector over NatsTransport; ms until every run is complete.
+ * `drain`: everything is published first (untimed), then the collector alone is timed draining
+ * the stream — the controller's own share, since real trainers encode in their own pods.
+ */
+async function oursOnce(data: Run[], drain = false): Promise<{ ms: number; publishMs: number }> {
+  const id = uniqueId();
+  const prefix = `b${id}`;
+  const job = 'stream';
+  const stream = `BENCH_STREAM_${id}`;
+  const open = (name: string): Promise<NatsTransport> => NatsTransport.create({ servers, stream, subjects: [`${prefix}.>`], name, maxAckPending: MAX_ACK_PENDING });
+  const pub = await open(`bench-publisher-${id}`);
+  const sub = await open(`bench-collector-${id}`);
+  try {
+    const expected = new Map<string, ExpectedRun>(data.map((r) => [runKey(r.ablation, r.seed), { expectedCount: questions, validationSha256: VALIDATION_SHA }]));
+    const publishAll = (): Promise<unknown> =>
+      Promise.all(
+        data.map(async (r) => {
+          const p = await Publisher.create({ transport: pub, subjects: subjectsOf(prefix, job, r), runUid: r.runUid, attempt: 1 });
+          await p.predictions(r.ids, r.probs);
+          await p.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: {} });
+        }),
+      );
+    if (drain) await publishAll();
+    const t0 = performance.now();
+    const collector = await Collector.create({ transport: sub, filter: `${prefix}.local.${job}.>`, durable: `bench-${id}`, expected });
+    const all = collector.whenAllComplete();
+    if (!drain) await publishAll();
+    const publishMs = performance.now() - t0;
+    const done = await all;
+    const ms = performance.now() - t0;
+    await collector.close();
+    if (done.size !== data.length) throw new Error(`collector completed ${done.size} of ${data.length} runs`);
+    return { ms, publishMs };
+  } finally {
+    await sub.close();
+    await pub.deleteStream();
+    await pub.close();
+  }
+}
+
+/** The bytes ours puts on the wire, per run: its chunks and its done message. */
+function encodeAll(data: Run[]): { run: Run; messages: { kind: 'predictions' | 'done'; msgId: string; data: Uint8Array }[] }[] {
+  return data.map((r) => {
+    const chunks = chunkPredictions(r.ids, r.probs, { runUid: r.runUid, attempt: 1 });
+    const done = encodeMessage({
+      v: PROTOCOL_VERSION,
+      runUid: r.runUid,
+      attempt: 1,
+      status: 'succeeded',
+      chunks: chunks.length,
+      count: r.ids.length,
+      validationSha256: VALIDATION_SHA,
+      predictionsSha256: predictionsSha256(r.ids, r.probs),
+      metrics: {},
+    });
+    return { run: r, messages: [...chunks.map((c) => ({ kind: 'predictions' as const, msgId: c.msgId, data: c.data })), { kind: 'done' as const, msgId: doneMsgId(r.runUid, 1), data: done }] };
+  });
+}
+
+/** The limit: the same messages published and consumed with the bare JetStream client. */
+async function rawOnce(encoded: ReturnType<typeof encodeAll>, drain = false): Promise<{ ms: number; publishMs: number; messages: number; bytes: number }> {
+  const id = uniqueId();
+  const prefix = `b${id}`;
+  const job = 'stream';
+  const stream = `BENCH_RAW_${id}`;
+  const nc = await connect({ servers, name: `bench-raw-pub-${id}` });
+  const nc2 = await connect({ servers, name: `bench-raw-sub-${id}` });
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.File, duplicate_window: 120 * 1e9 });
+    await jsm.consumers.add(stream, { durable_name: `raw-${id}`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: `${prefix}.local.${job}.>`, max_ack_pending: MAX_ACK_PENDING });
+    const js = jetstream(nc);
+    const total = encoded.reduce((n, e) => n + e.messages.length, 0);
+    const bytes = encoded.reduce((n, e) => n + e.messages.reduce((m, x) => m + x.data.byteLength, 0), 0);
+    const publishAll = (): Promise<unknown> =>
+      Promise.all(
+        encoded.map(async (e) => {
+          const s = subjectsOf(prefix, job, e.run);
+          for (const m of e.messages) await js.publish(m.kind === 'done' ? s.done : s.predictions, m.data, { msgID: m.msgId });
+        }),
+      );
+    if (drain) await publishAll();
+    const t0 = performance.now();
+    const consumed = (async (): Promise<void> => {
+      const consumer = await jetstream(nc2).consumers.get(stream, `raw-${id}`);
+      const messages = await consumer.consume({ max_messages: PULL_BATCH });
+      let n = 0;
+      for await (const m of messages) {
+        m.ack();
+        if (++n === total) break;
+      }
+      await messages.close();
+    })();
+    if (!drain) await publishAll();
+    const publishMs = performance.now() - t0;
+    await consumed;
+    return { ms: performance.now() - t0, publishMs, messages: total, bytes };
+  } finally {
+    await jsm.streams.delete(stream).catch(() => false);
+    await nc2.drain().catch(() => nc2.close());
+    await nc.drain().catch(() => nc.close());
+  }
+}
+
+async function main(): Promise<void> {
+  const data = makeRuns();
+  if (only === 'ours') {
+    const ours = await oursOnce(data);
+    console.log(`ours only: ${ours.ms.toFixed(0)} ms (publishers done at ${ours.publishMs.toFixed(0)} ms)`);
+    return;
+  }
+  const encoded = encodeAll(data);
+  if (only === 'raw') {
+    const raw = await rawOnce(encoded);
+    console.log(`raw only: ${raw.ms.toFixed(0)} ms (publishers done at ${raw.publishMs.toFixed(0)} ms)`);
+    return;
+  }
+  const rows = questions * runs;
+  const oursMs: number[] = [];
+  const rawMs: number[] = [];
+  const oursDrainMs: number[] = [];
+  const rawDrainMs: number[] = [];
+  let messages = 0;
+  let bytes = 0;
+  // Interleaved, so a burst of load from other work on the machine hits both sides alike.
+  for (let i = 0; i < repeats; i++) {
+    const raw = await rawOnce(encoded);
+    rawMs.push(raw.ms);
+    messages = raw.messages;
+    bytes = raw.bytes;
+    oursMs.push((await oursOnce(data)).ms);
+    rawDrainMs.push((await rawOnce(encoded, true)).ms);
+    oursDrainMs.push((await oursOnce(data, true)).ms);
+    process.stderr.write(
+      `repeat ${i + 1}/${repeats}: publish→collected raw ${rawMs.at(-1)?.toFixed(0)} ms, ours ${oursMs.at(-1)?.toFixed(0)} ms; ` +
+        `drain only raw ${rawDrainMs.at(-1)?.toFixed(0)} ms, collector ${oursDrainMs.at(-1)?.toFixed(0)} ms\n`,
+    );
+  }
+  const rate = (xs: number[]): number => rows / (Math.min(...xs) / 1000);
+  const oursRate = rate(oursMs);
+  const rawRate = rate(rawMs);
+  const r = {
+    name: 'stream',
+    ours: Math.round(oursRate),
+    peer: Math.round(rawRate),
+    ratio: ratioOf(oursRate, rawRate, 'higher'),
+    unit: 'prediction rows/s (publish → collected)',
+    machine: machine(),
+    peerName: 'raw JetStream publish/consume of the same bytes (@nats-io/jetstream, same server)',
+    goal: '≥ 50 % of the raw rate (ratio ≥ 0.5)',
+    command: `npx tsx bench/stream.ts --questions ${questions} --runs ${runs} --repeats ${repeats}`,
+    repeats,
+    time: new Date().toISOString(),
+    details: {
+      shape: `${questions} questions × ${runs} runs × ${OPTIONS} options = ${rows} rows; ${messages} messages, ${(bytes / 2 ** 20).toFixed(1)} MiB`,
+      server: servers,
+      oursMs: oursMs.map((x) => round(x, 0)),
+      rawMs: rawMs.map((x) => round(x, 0)),
+      rawMiBps: round(bytes / 2 ** 20 / (Math.min(...rawMs) / 1000), 1),
+      drainOnly: {
+        what: 'stream filled first (untimed), then only the consumer timed: the collector vs a raw acking consumer',
+        oursRowsPerS: Math.round(rate(oursDrainMs)),
+        rawRowsPerS: Math.round(rate(rawDrainMs)),
+        ratio: ratioOf(rate(oursDrainMs), rate(rawDrainMs), 'higher'),
+        oursMs: oursDrainMs.map((x) => round(x, 0)),
+        rawMs: rawDrainMs.map((x) => round(x, 0)),
+      },
+    },
+  };
+  const path = await writeResult(r);
+  console.log(summary(r));
+  console.log(`wrote ${path}`);
+}
+
+await main();
