@@ -6,3 +6,4 @@ export * from './optim/mod.js';
 export * from './run/mod.js';
 export * from './data/mod.js';
 export * from './tokenizer/mod.js';
+export * from './generate/mod.js';
