@@ -23,3 +23,4 @@ export { WorkQueue, DEFAULT_QUEUE_WORKERS, type QueueHandler, type QueueState } 
 export { WatchedInformer, DEFAULT_WATCHDOG_MS, type InformerEvent, type WatchedInformerOptions } from './informer.js';
 export { createMetrics, serve, type OperatorMetrics, type Probes } from './server.js';
 export { FineTuneJobNotFoundError, InvalidSpecError, KubeApiError, OperatorConfigError } from './errors.js';
+export { fineTuneJobClient, readFineTuneJobFile, renderStatus, resultsFromStatus, curvesFromStream, type ClientOptions, type FineTuneJobClient } from './client.js';

@@ -2,12 +2,12 @@
 // there is one, the offending field and value.
 import { AblateError, UsageError } from '../../common/mod.js';
 
-/** The report target is not a folder (a cluster resource name is not supported yet). A usage
- * error: the user named the wrong thing, so the CLI exits 2. */
+/** The report target is not a folder (and no cluster was named to read a FineTuneJob from). A
+ * usage error: the user named the wrong thing, so the CLI exits 2. */
 export class ReportTargetError extends UsageError {
   readonly path: string;
   constructor(path: string, options: { cause?: unknown } = {}) {
-    super(`${path} is not a directory; \`ablate report\` reads the folder \`ablate run\` wrote (reading a FineTuneJob from a cluster by name is not supported yet)`, options);
+    super(`${path} is not a directory; \`ablate report\` reads the folder \`ablate run\` wrote (for a FineTuneJob on a cluster, give its name with --kubeconfig or --namespace)`, options);
     this.path = path;
   }
 }
