@@ -178,7 +178,7 @@ describe('helm chart charts/ablate', () => {
     for (const flag of ['--nats=', '--stream=ABLATE', '--metrics-addr=:8080', '--probe-addr=:8081', '--leader-elect', '--lease-namespace=ablate', '--lease-name=ablate-controller', '--trainer-image=']) {
       assert.ok(args.some((a) => a.startsWith(flag)), `default args lack ${flag}: ${args.join(' ')}`);
     }
-    const known = /^(controller|--all-namespaces|--namespaces=|--nats=|--nats-creds-secret=|--stream=|--metrics-addr=|--probe-addr=|--leader-elect|--lease-namespace=|--lease-name=|--trainer-image=|--base-dir=)/;
+    const known = /^(controller|--all-namespaces|--namespaces=|--nats=|--nats-creds-secret=|--stream=|--metrics-addr=|--probe-addr=|--leader-elect|--lease-namespace=|--lease-name=|--trainer-image=|--base-dir=|--log-level=)/;
     for (const a of [...args, ...argsOf(one(full, 'Deployment'))]) assert.match(a, known, `flag ${a} is not one ablate controller takes`);
   });
 

@@ -1,11 +1,13 @@
-// Nothing secret in logs, status, Events or Jobs: the real `ablate controller` runs against the dev
-// cluster and a NATS server with the accounts of docs/security.md, its own credentials inside its
-// --nats URL and the trainers' in a Secret, at debug log level; after it has started runs, neither
-// password appears anywhere it wrote, and the controller's NATS user needed nothing the doc's
-// permissions do not give.
+// The real `ablate controller`, started exactly as the chart's Deployment starts it (rendered
+// arguments, `$(ABLATE_NATS_URL)` expanded from the controller's Secret as the kubelet would, the
+// Deployment's env), against the dev cluster and a NATS server with the accounts of
+// docs/security.md, at debug log level: it answers the probes and /metrics the Deployment points
+// at, starts runs, and no NATS password appears in its logs, the FineTuneJob status, Events or
+// Jobs; its NATS user needed nothing the doc's permissions do not give.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +15,30 @@ import { ablateCommand } from '../../common/mod.js';
 import { DevCluster } from '../../controller/mod.js';
 import { REPO_ROOT } from '../../scripts/generate.js';
 import { kubectl } from '../support/kubectl.js';
+import { renderedControllerArgs } from './render.js';
 import { CONTROLLER_PASSWORD, NATS_SERVER, startDocNats, TRAINER_PASSWORD, type DocNats } from './doc-nats.js';
 
 const NAMESPACE = 'ml';
+const RELEASE_NAMESPACE = 'ablate';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function httpStatus(url: string): Promise<number | undefined> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return undefined;
+  }
+}
 const SECRET = 'ablate-trainer-nats';
 const EXAMPLE_DIR = join(REPO_ROOT, 'examples', 'science-exam');
 
@@ -56,12 +79,24 @@ describe('credentials stay secret', { skip: NATS_SERVER === undefined ? 'nats-se
   test('in neither the controller logs nor the FineTuneJob status, Events or Jobs', async () => {
     await k(['apply', '-f', join(REPO_ROOT, 'manifests', 'crds', 'ablate.dev_finetunejobs.yaml')]);
     await k(['create', 'namespace', NAMESPACE]);
+    await k(['create', 'namespace', RELEASE_NAMESPACE]);
     await k(['-n', NAMESPACE, 'create', 'secret', 'generic', SECRET, `--from-literal=url=${nats.url('trainer-ml-science-exam', TRAINER_PASSWORD)}`]);
     await k(['-n', NAMESPACE, 'apply', '-f', join(EXAMPLE_DIR, 'finetunejob.yaml')]);
 
+    const rendered = renderedControllerArgs([
+      ...['nats.credentials.controllerSecret=ablate-controller-nats', `nats.credentials.trainerSecret=${SECRET}`, `controller.baseDir=${EXAMPLE_DIR}`, 'controller.logLevel=debug'].flatMap((v) => ['--set', v]),
+    ]);
+    const [metrics, probes] = [await freePort(), await freePort()];
+    // What the kubelet does: expand $(ABLATE_NATS_URL) from the Secret; the test moves the ports to free loopback ones.
+    const controllerUrl = nats.url('ablate-controller', CONTROLLER_PASSWORD);
+    const args = rendered.map((a) =>
+      a.replace('$(ABLATE_NATS_URL)', controllerUrl).replace(/^--metrics-addr=:\d+$/, `--metrics-addr=127.0.0.1:${metrics}`).replace(/^--probe-addr=:\d+$/, `--probe-addr=127.0.0.1:${probes}`),
+    );
+    assert.ok(args.includes(`--nats=${controllerUrl}`), `the Deployment does not take --nats from the Secret: ${rendered.join(' ')}`);
     const [cmd, ...base] = ablateCommand();
-    const args = ['controller', '--kubeconfig', kubeconfig, '--nats', nats.url('ablate-controller', CONTROLLER_PASSWORD), '--nats-creds-secret', SECRET, '--metrics-addr', '0', '--probe-addr', '0', '--base-dir', EXAMPLE_DIR];
-    controller = spawn(cmd, [...base, ...args], { cwd: dir, env: { ...process.env, ABLATE_LOG_FORMAT: 'json', ABLATE_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = { ...process.env, ABLATE_LOG_FORMAT: 'json', POD_NAME: 'ablate-controller-0', POD_NAMESPACE: RELEASE_NAMESPACE };
+    delete env['NATS_URL'];
+    controller = spawn(cmd, [...base, ...args, '--kubeconfig', kubeconfig], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     controller.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
     controller.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
 
@@ -78,6 +113,10 @@ describe('credentials stay secret', { skip: NATS_SERVER === undefined ? 'nats-se
     }
     assert.ok(jobs.items.length > 0, `no Jobs were created: ${output}`);
     assert.ok(ftj.status?.phase, `no status was written: ${output}`);
+    // The endpoints the Deployment's probes and metrics Service use.
+    assert.equal(await httpStatus(`http://127.0.0.1:${probes}/healthz`), 200);
+    assert.equal(await httpStatus(`http://127.0.0.1:${probes}/readyz`), 200);
+    assert.equal(await httpStatus(`http://127.0.0.1:${metrics}/metrics`), 200);
 
     const exited = new Promise((r) => controller!.once('exit', r));
     controller.kill('SIGTERM');
