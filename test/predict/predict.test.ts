@@ -31,7 +31,8 @@ let finished: Promise<Finished> | undefined;
 /** One study for the whole file, made on first use: one ablation × two seeds, models under spec.output.uri. */
 function finishedStudy(): Promise<Finished> {
   finished ??= (async () => {
-    const study = await tinyStudy({ ablations: [{ name: 'full' }], seeds: [0, 1] });
+    // Eight training questions: one step per phase keeps the study to two short trainer processes.
+    const study = await tinyStudy({ ablations: [{ name: 'full' }], seeds: [0, 1], train: 8 });
     const job = parse(readFileSync(study.jobFile, 'utf8')) as { metadata: { name: string }; spec: Record<string, unknown> };
     job.spec['output'] = { uri: 'file:saved' };
     writeFileSync(study.jobFile, stringify(job));
