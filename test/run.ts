@@ -18,6 +18,9 @@ function findTests(dir: string): string[] {
   return found;
 }
 
+// In-process runtimes log at info; keep the suite's output to warnings unless asked otherwise.
+process.env['ABLATE_LOG_LEVEL'] ??= 'warn';
+
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const files = findTests(root).filter(
   (f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)),

@@ -268,7 +268,8 @@ function runChild(plan: RunPlan, cfg: RunConfig, configPath: string, c: ExecCont
   logFile.write(`--- attempt ${cfg.attempt} ${new Date().toISOString()}\n`);
   const child = spawn(cmd, [...base, 'trainer', '--run-config', configPath], {
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ABLATE_LOG_FORMAT: 'json', ...c.opts.childEnv },
+    // trainer.log keeps the run's whole story whatever this process's own verbosity.
+    env: { ...process.env, ABLATE_LOG_FORMAT: 'json', ABLATE_LOG_LEVEL: 'info', ...c.opts.childEnv },
   });
   const stopRelay = ipc ? relayIpc(child, c.transport.transport, (err) => c.log.warn({ err: err.message }, 'relaying a trainer message failed')) : () => {};
   if (child.pid !== undefined) c.opts.onChild?.(plan.run, cfg.attempt, child.pid);
