@@ -32,6 +32,7 @@ export interface WatchedInformerOptions<T extends k8s.KubernetesObject> {
 
 export class WatchedInformer<T extends k8s.KubernetesObject> {
   private informer!: k8s.Informer<T> & k8s.ObjectCache<T>;
+  private k!: typeof k8s;
   private lastHeard = Date.now();
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -45,20 +46,9 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
 
   /** Resolves after the first LIST was applied (or failed: then restarts are under way). */
   static async start<T extends k8s.KubernetesObject>(o: WatchedInformerOptions<T>): Promise<WatchedInformer<T>> {
-    const k = await import('@kubernetes/client-node');
     const w = new WatchedInformer(o);
-    w.informer = k.makeInformer(o.kc, o.path, o.list, o.labelSelector);
-    const heard = (): void => {
-      w.lastHeard = Date.now();
-    };
-    w.informer.on('add', (obj) => (heard(), o.onEvent('add', obj)));
-    w.informer.on('update', (obj) => (heard(), o.onEvent('update', obj)));
-    w.informer.on('delete', (obj) => (heard(), o.onEvent('delete', obj)));
-    w.informer.on('connect', () => {
-      heard();
-      w.failures = 0;
-    });
-    w.informer.on('error', (err) => w.restartLater('error', err));
+    w.k = await import('@kubernetes/client-node');
+    w.informer = w.make();
     const every = o.watchdogMs ?? DEFAULT_WATCHDOG_MS;
     w.watchdog = setInterval(() => {
       if (!w.closed && w.restartTimer === undefined && Date.now() - w.lastHeard > every) w.restartLater('watchdog');
@@ -66,6 +56,34 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
     w.watchdog.unref();
     await w.informer.start();
     return w;
+  }
+
+  /**
+   * A fresh client informer whose events count only while it is the current one: a replaced
+   * informer's late events (the abort of its watch shows up as an error) are ignored.
+   */
+  private make(): k8s.Informer<T> & k8s.ObjectCache<T> {
+    const inf = this.k.makeInformer(this.o.kc, this.o.path, this.o.list, this.o.labelSelector);
+    const current = (): boolean => this.informer === inf && !this.closed;
+    const heard = (): void => {
+      this.lastHeard = Date.now();
+    };
+    for (const type of ['add', 'update', 'delete'] as const) {
+      inf.on(type, (obj) => {
+        if (!current()) return;
+        heard();
+        this.o.onEvent(type, obj);
+      });
+    }
+    inf.on('connect', () => {
+      if (!current()) return;
+      heard();
+      this.failures = 0;
+    });
+    inf.on('error', (err) => {
+      if (current()) this.restartLater('error', err);
+    });
+    return inf;
   }
 
   /** The cached objects (all namespaces the path covers). */
@@ -78,16 +96,32 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
     const delay = reason === 'watchdog' ? 0 : Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** this.failures++);
     this.log.warn({ reason, delayMs: delay, err: err instanceof Error ? err.message : err }, `informer ${this.o.name} stopped (${reason}); restarting in ${delay} ms`);
     this.o.onRestart?.(reason);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.closed) return;
-      this.lastHeard = Date.now();
-      void (async () => {
-        if (reason === 'watchdog') await this.informer.stop().catch(() => {});
-        await this.informer.start().catch((e: unknown) => this.restartLater('error', e));
-      })();
-    }, delay);
+    this.restartTimer = setTimeout(() => void this.restart(), delay);
     this.restartTimer.unref();
+  }
+
+  /**
+   * Replaces the client informer with a fresh one (LIST, then WATCH). The old cache keeps serving
+   * until the new one has listed; objects that vanished in between are reported as deleted.
+   */
+  private async restart(): Promise<void> {
+    if (this.closed) return;
+    this.lastHeard = Date.now();
+    const old = this.informer;
+    const before = old.list();
+    const fresh = this.make();
+    this.informer = fresh;
+    await old.stop().catch(() => {});
+    try {
+      await fresh.start();
+    } catch (err) {
+      this.restartTimer = undefined;
+      this.restartLater('error', err);
+      return;
+    }
+    this.restartTimer = undefined;
+    const now = new Set(fresh.list().map((x) => `${x.metadata?.namespace}/${x.metadata?.name}`));
+    for (const x of before) if (!now.has(`${x.metadata?.namespace}/${x.metadata?.name}`) && !this.closed) this.o.onEvent('delete', x);
   }
 
   /** Idempotent. */
