@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 interface Args {
   kubeconfig: string | undefined;
   namespaces: string | undefined;
-  'all-namespaces': boolean;
+  'all-namespaces': boolean | undefined;
   nats: string | undefined;
   'nats-creds-secret': string | undefined;
   stream: string;
@@ -25,7 +25,7 @@ const command: CommandModule<object, Args> = {
     y
       .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: in-cluster service account, else ~/.kube/config)' })
       .option('namespaces', { type: 'string', describe: 'Comma-separated namespaces to watch (default: all)' })
-      .option('all-namespaces', { type: 'boolean', default: false, describe: 'Watch every namespace (the default when --namespaces is not given)' })
+      .option('all-namespaces', { type: 'boolean', describe: 'Watch every namespace (the default when --namespaces is not given)' })
       .option('nats', { type: 'string', describe: 'NATS URL the controller collects predictions from (env NATS_URL)' })
       .option('nats-creds-secret', { type: 'string', describe: "Secret (key 'url') whose NATS URL trainer pods use, credentials included; default: pods get --nats" })
       .option('stream', { type: 'string', default: 'ABLATE', describe: 'JetStream stream name' })
