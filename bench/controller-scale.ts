@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     controller = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--kubeconfig', kubeconfig, '--nats', nats, '--stream', stream, '--prefix', prefix, '--base-dir', dir], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ABLATE_LOG_LEVEL: 'warn' },
     });
     const pid = controller.pid as number;
     await new Promise<void>((resolve, reject) => {
