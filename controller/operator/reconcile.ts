@@ -255,13 +255,19 @@ export function reconcile(o: Observed): Decision {
   } else if (allTerminal) {
     const key = aggregateKey(spec, succeeded.map((r) => runKey(r.ablation, r.seed)));
     const missing = succeeded.filter((r) => !o.collected.has(runKey(r.ablation, r.seed)));
-    if (o.aggregate?.key === key) {
+    const fresh = o.aggregate?.key === key ? o.aggregate.summary : undefined;
+    // A study already Succeeded for this generation with these runs needs no new aggregate (a
+    // restarted controller has none in memory until the replay is complete): keep its numbers.
+    const prevSucceeded = (prev.runs ?? []).filter((r) => r.phase === 'Succeeded').map((r) => runKey(r.ablation, r.seed));
+    const settled = !fresh && prev.phase === 'Succeeded' && prev.observedGeneration === generation && aggregateKey(spec, prevSucceeded) === key;
+    if (fresh || settled) {
       phase = 'Succeeded';
+      const best = fresh ? fresh.best : (prev.best ?? null);
       const reason = failed.length === 0 ? 'AllRunsSucceeded' : 'CompletedWithFailures';
-      const message = `${succeeded.length}/${total} runs succeeded; best: ${o.aggregate.summary.best ? `${o.aggregate.summary.best.ablation} (MAP@${spec.evaluation.k} ${o.aggregate.summary.best.ensembleMapAtK.toFixed(4)})` : 'none'}`;
+      const message = `${succeeded.length}/${total} runs succeeded; best: ${best ? `${best.ablation} (MAP@${spec.evaluation.k} ${best.ensembleMapAtK.toFixed(4)})` : 'none'}`;
       conds.push({ type: 'Complete', status: 'True', reason, message }, { type: 'Progressing', status: 'False', reason, message }, { type: 'Failed', status: 'False', reason, message });
-      status.ablations = toAblationStatus(o.aggregate.summary);
-      status.best = o.aggregate.summary.best;
+      status.ablations = fresh ? toAblationStatus(fresh) : (prev.ablations ?? []);
+      status.best = best;
     } else {
       phase = 'Aggregating';
       if (missing.length === 0) actions.push({ kind: 'aggregate', key, runs: succeeded.map((r) => runKey(r.ablation, r.seed)) });
