@@ -7,7 +7,7 @@
 // requests in flight, the same Job bodies the controller wrote), in a namespace the controller
 // does not watch.
 //
-//   npx tsx bench/controller-scale.ts [--jobs 1000] [--limit-creates 3000] [--nats nats://127.0.0.1:4222]
+//   npx tsx bench/controller-scale.ts [--jobs 1000] [--limit-creates 3000] [--nats nats://127.0.0.1:4222] [--profile DIR]
 //
 // Writes bench/results/controller-scale.json (Jobs created per second; ratio = controller / limit,
 // goal ≥ 0.5, and flat memory per job). `--child` is the controller process this script starts.
@@ -200,7 +200,10 @@ async function main(): Promise<void> {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     });
 
-    controller = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--kubeconfig', kubeconfig, '--nats', nats, '--stream', stream, '--prefix', prefix, '--base-dir', dir], {
+    // --profile DIR: the controller writes a V8 CPU profile there when it exits (node --cpu-prof).
+    const profileDir = flag(argv, '--profile');
+    const profileArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+    controller = spawn(process.execPath, [...profileArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--kubeconfig', kubeconfig, '--nats', nats, '--stream', stream, '--prefix', prefix, '--base-dir', dir], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'ignore'],
       env: { ...process.env, ABLATE_LOG_LEVEL: 'warn' },
