@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import type { FineTuneJob } from '../../api/mod.js';
 import { DevCluster, Operator, runLocalStudy, type LocalRunResult } from '../../controller/mod.js';
 import { NatsTransport } from '../../protocol/mod.js';
+import { spawn } from 'node:child_process';
+import { ablateCommand } from '../../common/mod.js';
+import { runCli } from '../support/cli.js';
 import { kubectl } from '../support/kubectl.js';
 import { tinyJobYaml, writeTinyStudyFiles } from './support.js';
 
@@ -34,7 +37,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 300_000 }, () => {
+describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 }, () => {
   const tag = randomBytes(3).toString('hex');
   const stream = `OPE2E_${tag}`;
   const prefix = `ope2e${tag}`;
@@ -51,7 +54,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 300_000 
     return JSON.parse(r.stdout) as FineTuneJob;
   };
   const startOperator = (): Promise<Operator> =>
-    Operator.create({ kubeconfig, natsUrl: NATS, stream, prefix, baseDir: dir, metricsAddr: '127.0.0.1:0', probeAddr: '0', leaderElect: true, leaseNamespace: 'default', identity: `op-${randomBytes(2).toString('hex')}` });
+    Operator.create({ kubeconfig, namespaces: ['default'], natsUrl: NATS, stream, prefix, baseDir: dir, metricsAddr: '127.0.0.1:0', probeAddr: '0', leaderElect: true, leaseNamespace: 'default', identity: `op-${randomBytes(2).toString('hex')}` });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ablate-operator-e2e-'));
@@ -84,7 +87,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 300_000 
     operator = await startOperator();
 
     // Mid-study: at least one run done, not all. Remember every Job's uid, then restart.
-    const mid = await until('a first succeeded run', 180_000, async () => {
+    const mid = await until('a first succeeded run', 300_000, async () => {
       const p = (await getFtj()).status?.progress;
       return p && Number(p.split('/')[0]) >= 1 ? p : undefined;
     });
@@ -93,7 +96,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 300_000 
     await operator.close();
     operator = await startOperator();
 
-    const done = await until('phase Succeeded', 240_000, async () => {
+    const done = await until('phase Succeeded', 400_000, async () => {
       const f = await getFtj();
       assert.notEqual(f.status?.phase, 'Failed', JSON.stringify(f.status));
       return f.status?.phase === 'Succeeded' ? f : undefined;
@@ -170,5 +173,62 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 300_000 
     const refused = await k('apply', '-f', join(dir, 'seeds.yaml'));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /spec\.seeds/);
+  });
+
+  it('the CLI: report NAME from the status and the stream, status --json, watch --json, submit, controller with probes and a clean drain', async () => {
+    const out = join(dir, 'report');
+    const rep = await runCli(['report', name, '--kubeconfig', kubeconfig, '--nats', NATS, '--stream', stream, '--subject-prefix', prefix, '--out', out]);
+    assert.equal(rep.code, 0, rep.stderr);
+    const f = await getFtj();
+    assert.match(rep.stdout, new RegExp(`^${f.status?.best?.ablation} \\((baseline, )?best\\)`, 'm'));
+    assert.ok(rep.stdout.includes(`Report: ${join(out, 'report.html')}`));
+    const results = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'results.json'), 'utf8'))) as { runs: Array<{ files: { curves: string | null } }> };
+    assert.ok(results.runs.every((r) => r.files.curves !== null), 'curves rebuilt from the progress messages');
+
+    const st = await runCli(['status', name, '--kubeconfig', kubeconfig, '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.deepEqual(JSON.parse(st.stdout), f.status);
+    const text = await runCli(['status', name, '--kubeconfig', kubeconfig]);
+    assert.match(text.stdout, /default\/tiny: Succeeded +progress 6\/6/);
+    const w = await runCli(['watch', name, '--kubeconfig', kubeconfig, '--json']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal((JSON.parse(w.stdout.trim().split('\n').pop() ?? '{}') as { phase?: string }).phase, 'Succeeded');
+    const missing = await runCli(['status', 'no-such-job', '--kubeconfig', kubeconfig]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /finetunejob default\/no-such-job not found/);
+
+    // `ablate controller` as a process, in its own namespace (no NATS: Degraded, says why).
+    assert.equal((await k('create', 'namespace', 'cli-test')).code, 0);
+    const [cmd, ...base] = ablateCommand();
+    const probePort = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(cmd, [...base, 'controller', '--kubeconfig', kubeconfig, '--namespaces', 'cli-test', '--metrics-addr', '0', '--probe-addr', `127.0.0.1:${probePort}`, '--base-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NATS_URL: '' } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      await until('/readyz', 60_000, async () => ((await fetch(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined));
+      writeFileSync(join(dir, 'held.yaml'), tinyJobYaml('held').replace('namespace: default', 'namespace: cli-test').replace('  evaluation:', '  suspend: true\n  evaluation:'));
+      const sub = await runCli(['submit', join(dir, 'held.yaml'), '--kubeconfig', kubeconfig, '--json']);
+      assert.equal(sub.code, 0, sub.stderr);
+      assert.deepEqual({ ...JSON.parse(sub.stdout), uid: 'x' }, { name: 'held', namespace: 'cli-test', uid: 'x', created: true });
+      const held = await until('the held job reconciled', 60_000, async () => {
+        const r = await runCli(['status', 'held', '-n', 'cli-test', '--kubeconfig', kubeconfig, '--json']);
+        const s = JSON.parse(r.stdout || '{}') as FineTuneJob['status'];
+        return s?.phase ? s : undefined;
+      });
+      assert.equal(held?.phase, 'Suspended');
+      assert.equal(held?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'PredictionStreamUnavailable');
+      assert.equal((await k('get', 'jobs', '-n', 'cli-test', '-o', 'name')).stdout.trim(), '', 'no Jobs while suspended');
+      const again = await runCli(['submit', join(dir, 'held.yaml'), '--kubeconfig', kubeconfig]);
+      assert.match(again.stdout, /finetunejob\.ablate\.dev\/held configured in namespace cli-test/);
+      writeFileSync(join(dir, 'bad.yaml'), tinyJobYaml('bad').replace('baseline: full', 'baseline: nothing'));
+      const bad = await runCli(['submit', join(dir, 'bad.yaml'), '--kubeconfig', kubeconfig]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /spec\.evaluation\.baseline/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr.slice(-2000));
+    assert.match(stderr, /controller stopped/);
   });
 });
