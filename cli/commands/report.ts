@@ -11,6 +11,7 @@ interface Args {
   namespace: string | undefined;
   nats: string | undefined;
   stream: string;
+  'subject-prefix': string;
   out: string | undefined;
 }
 
@@ -24,6 +25,7 @@ const command: CommandModule<object, Args> = {
       .option('namespace', { alias: 'n', type: 'string', describe: "NAME form: namespace (default: the context's, else default)" })
       .option('nats', { type: 'string', describe: 'NAME form: NATS URL to rebuild training curves from the progress subjects (env NATS_URL)' })
       .option('stream', { type: 'string', default: 'ABLATE', describe: 'NAME form: JetStream stream name' })
+      .option('subject-prefix', { type: 'string', default: 'ablate', describe: 'NAME form: subject prefix the trainers publish under' })
       .option('out', { type: 'string', describe: 'NAME form: folder for results.json and report.html (default runs/<name>)' })
       .example('$0 report runs/science-exam', 'Print the table and rewrite runs/science-exam/report.html')
       .example('$0 report science-exam --kubeconfig dev.yaml --nats nats://127.0.0.1:4222', 'From the cluster: status numbers, curves from the stream → runs/science-exam/report.html')
@@ -50,10 +52,10 @@ const command: CommandModule<object, Args> = {
     await mkdir(out, { recursive: true });
     const natsUrl = args.nats ?? process.env['NATS_URL'];
     if (natsUrl) {
-      const { NatsTransport, DEFAULT_SUBJECT_PREFIX } = await import('../../protocol/mod.js');
-      const t = await NatsTransport.create({ servers: natsUrl, stream: args.stream, name: 'ablate-report' });
+      const { NatsTransport } = await import('../../protocol/mod.js');
+      const t = await NatsTransport.create({ servers: natsUrl, stream: args.stream, subjects: [`${args['subject-prefix']}.>`], name: 'ablate-report' });
       try {
-        for (const c of await curvesFromStream(t, ftj, DEFAULT_SUBJECT_PREFIX)) {
+        for (const c of await curvesFromStream(t, ftj, args['subject-prefix'])) {
           const rel = join('runs', `${c.ablation}-seed${c.seed}`, 'curves.json');
           await mkdir(join(out, 'runs', `${c.ablation}-seed${c.seed}`), { recursive: true });
           await writeFile(join(out, rel), `${JSON.stringify(c, null, 2)}\n`);

@@ -9,6 +9,7 @@ interface Args {
   namespace: string | undefined;
   nats: string | undefined;
   stream: string;
+  'subject-prefix': string;
   interval: number;
   json: boolean;
 }
@@ -25,6 +26,7 @@ const command: CommandModule<object, Args> = {
       .option('namespace', { alias: 'n', type: 'string', describe: "Namespace (default: the context's, else default)" })
       .option('nats', { type: 'string', describe: 'NATS URL for live step/loss from the progress subjects (env NATS_URL)' })
       .option('stream', { type: 'string', default: 'ABLATE', describe: 'JetStream stream name' })
+      .option('subject-prefix', { type: 'string', default: 'ablate', describe: 'Subject prefix the trainers publish under' })
       .option('interval', { type: 'number', default: 2, describe: 'Seconds between status reads' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON line {phase, progress, runs} per change' })
       .example('$0 watch science-exam --kubeconfig dev.yaml', 'Bars from the status until the study ends')
@@ -40,10 +42,10 @@ const command: CommandModule<object, Args> = {
     const natsUrl = args.nats ?? process.env['NATS_URL'];
     if (natsUrl) {
       const { NatsTransport, decodeMessage, parseSubject } = await import('../../protocol/mod.js');
-      const t = await NatsTransport.create({ servers: natsUrl, stream: args.stream, name: 'ablate-watch' });
+      const t = await NatsTransport.create({ servers: natsUrl, stream: args.stream, subjects: [`${args['subject-prefix']}.>`], name: 'ablate-watch' });
       const durable = `ablate-watch-${process.pid}-${Date.now().toString(36)}`;
       const uid = ftj.metadata.uid ?? '';
-      const c = await t.consume({ filter: `ablate.${client.namespace}.${args.name}.*.*.progress`, durable }, (m) => {
+      const c = await t.consume({ filter: `${args['subject-prefix']}.${client.namespace}.${args.name}.*.*.progress`, durable }, (m) => {
         try {
           const s = parseSubject(m.subject);
           const p = decodeMessage('progress', m.data);

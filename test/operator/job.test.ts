@@ -7,7 +7,7 @@ import { buildJob, jobName, InvalidSpecError, type JobObject } from '../../contr
 import { parseRunConfig } from '../../trainer/mod.js';
 
 const UID = '0c1d2e3f-aaaa-4bbb-8ccc-ddddeeeeffff';
-const settings = { natsUrl: 'nats://nats.ablate:4222', natsCredsSecret: undefined, stream: 'ABLATE', prefix: 'ablate', trainerImage: 'default:1', baseDir: '/srv/studies' };
+const settings = { natsUrl: 'nats://nats.ablate:4222', natsCredsSecret: undefined as string | undefined, stream: 'ABLATE', prefix: 'ablate', trainerImage: 'default:1', baseDir: '/srv/studies' };
 
 function ftj(spec: Partial<FineTuneJob['spec']> = {}, name = 'science-exam'): FineTuneJob {
   return {
