@@ -9,7 +9,7 @@
 //   npx tsx bench/aggregate.ts [--repeats 5] [--resamples 10000] [--questions 4000]
 //
 // Writes bench/results/aggregate.json (ratio = NumPy ms / ours ms).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,6 +83,10 @@ function runNumpy(dir: string): NumpyOutput {
   // gets the kernel a NumPy user would have. Only this child's environment is changed.
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { env, encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(`bench/aggregate.ts: the peer needs Debian's NumPy for ${PYTHON} (${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)}); install it with: apt-get install -y python3-numpy`);
+  }
   const script = join(dirname(fileURLToPath(import.meta.url)), 'aggregate_numpy.py');
   const out = execFileSync(PYTHON, [script, dir, '--repeats', String(repeats)], { env, encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   return JSON.parse(out.trim().split('\n').at(-1) ?? '') as NumpyOutput;
