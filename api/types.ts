@@ -232,7 +232,18 @@ export interface AblationStatus {
   seedStd?: number | null;
   ensembleMapAtK?: number | null;
   /** Absent for the baseline itself. */
-  vsBaseline?: { delta: number; ciLow: number; ciHigh: number; pValue: number } | null;
+  vsBaseline?: {
+    delta: number;
+    ciLow: number;
+    ciHigh: number;
+    pValue: number;
+    /** `pValue` after Holm's correction across the ablations compared with the baseline. */
+    pValueHolm?: number;
+    /** Smallest Δ this validation set detects with 80 % power at two-sided α = 0.05. */
+    minDetectable?: number;
+    /** Validation questions needed to detect the observed Δ (null when Δ is 0). */
+    questionsNeeded?: number | null;
+  } | null;
 }
 
 export interface FineTuneJobStatus {

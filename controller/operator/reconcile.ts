@@ -320,7 +320,17 @@ function toAblationStatus(s: StudySummary): NonNullable<FineTuneJobStatus['ablat
     seedMean: a.seedMean,
     seedStd: a.seedStd,
     ensembleMapAtK: a.ensembleMapAtK,
-    vsBaseline: a.vsBaseline ? { delta: a.vsBaseline.delta, ciLow: a.vsBaseline.ciLow, ciHigh: a.vsBaseline.ciHigh, pValue: a.vsBaseline.pValue } : null,
+    vsBaseline: a.vsBaseline
+      ? {
+          delta: a.vsBaseline.delta,
+          ciLow: a.vsBaseline.ciLow,
+          ciHigh: a.vsBaseline.ciHigh,
+          pValue: a.vsBaseline.pValue,
+          pValueHolm: a.vsBaseline.pValueHolm,
+          minDetectable: a.vsBaseline.minDetectable,
+          questionsNeeded: a.vsBaseline.questionsNeeded,
+        }
+      : null,
   }));
 }
 
