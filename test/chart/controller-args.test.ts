@@ -39,10 +39,7 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
     assert.equal(a['log-level'], 'info');
   });
 
-  // cli/commands/controller.ts declares `all-namespaces` with `default: false` and
-  // `.conflicts('namespaces', 'all-namespaces')`: yargs counts the default as given, so every
-  // --namespaces is refused. Reported to the operator's author (issue #5); fails until fixed.
-  test('namespaced', { todo: 'ablate controller refuses any --namespaces (conflicts with the all-namespaces default), issue #5' }, async () => {
+  test('namespaced', async () => {
     const a = await parseAsCli(renderedControllerArgs(['--set', 'controller.watch.allNamespaces=false', '--set', 'controller.watch.namespaces={ml-team-a,ml-team-b}']));
     assert.equal(a['namespaces'], 'ml-team-a,ml-team-b');
   });

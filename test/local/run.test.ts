@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runLocalStudy } from '../../controller/mod.js';
 import { NatsTransport } from '../../protocol/mod.js';
 import { runCli } from '../support/cli.js';
+import { checkPage, chromiumMissing } from '../support/chromium.js';
 import { tinyStudy } from '../support/tiny-study.js';
 
 const NATS = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -39,6 +40,16 @@ test('a sweep over real NATS and over the in-process transport gives identical r
   }
   for (const f of ['results.json', 'report.html', 'runs/full-seed0/curves.json', 'runs/full-seed0/submission.csv', 'ensembles/full/probabilities.csv', 'models/full-seed0/model.safetensors', 'models/full-seed0/spm.model']) {
     assert.ok(existsSync(join(study.dir, 'nats', f)), `${f} is written`);
+  }
+  // The page a real run wrote, as a user opens it.
+  if (chromiumMissing() === null) {
+    const page = await checkPage(join(study.dir, 'nats', 'report.html'), { measure: ['#results-table tbody tr', 'svg.chart', 'svg.chart polyline'] });
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(page.failedRequests, []);
+    const visible = (sel: string): number => (page.boxes[sel] ?? []).filter((b) => b.width > 0 && b.height > 0).length;
+    assert.equal(visible('#results-table tbody tr'), 2, 'one table row per ablation');
+    assert.equal(visible('svg.chart'), 1 + 2 * 2, 'the score chart, then a loss and a learning-rate chart per run');
+    assert.ok(visible('svg.chart polyline') >= 4, 'the curve charts draw lines');
   }
 });
 
@@ -91,20 +102,31 @@ test('an invalid job file stops ablate run before anything starts, with the vali
   assert.equal(existsSync(study.outDir), false, 'no output folder was created');
 });
 
-test('a run whose dataset is broken fails with the CSV error; the other runs finish and are reported', { timeout: 300_000 }, async () => {
+test('a run whose dataset is broken fails with the CSV error; the other runs finish — one of them on two training files', { timeout: 300_000 }, async () => {
   const broken = 'id,prompt,A,B,C,D,E,answer\n1,What is it?,a,b,c,d,e,A\n2,"Unterminated,a,b,c,d,e,B\n';
+  const extra = 'id,prompt,A,B,C,D,E,answer\nx1,Which planet is known as the red planet?,Venus,Mars,Jupiter,Saturn,Mercury,B\nx2,What is the chemical symbol for gold?,Ag,Fe,Au,Pb,Cu,C\n';
   const study = await tinyStudy({
     name: 'broken',
-    ablations: [{ name: 'full' }, { name: 'with-extra', data: { train: { files: [{ uri: './train.csv' }, { uri: './extra.csv' }] } } }],
-    files: { 'extra.csv': broken },
+    ablations: [
+      { name: 'full' },
+      { name: 'with-broken', data: { train: { files: [{ uri: './train.csv' }, { uri: './broken.csv' }] } } },
+      { name: 'two-files', data: { train: { files: [{ uri: './train.csv' }, { uri: './extra.csv' }] } } },
+    ],
+    files: { 'broken.csv': broken, 'extra.csv': extra },
   });
   const r = await runLocalStudy({ file: study.jobFile, out: study.outDir, inProcess: true });
-  const good = r.results.runs.find((x) => x.ablation === 'full')!;
-  const bad = r.results.runs.find((x) => x.ablation === 'with-extra')! as typeof good & { message?: string };
-  assert.equal(good.phase, 'Succeeded');
+  const byName = (n: string): (typeof r.results.runs)[number] & { message?: string } => r.results.runs.find((x) => x.ablation === n)!;
+  assert.equal(byName('full').phase, 'Succeeded');
+  assert.equal(byName('two-files').phase, 'Succeeded', 'a job whose training set is two files runs');
+  const bad = byName('with-broken');
   assert.equal(bad.phase, 'Failed');
   assert.equal(bad.attempts, 1, 'a data error is not retried');
-  assert.match(bad.message ?? '', /extra\.csv.*line 3|extra\.csv:3/);
+  assert.match(bad.message ?? '', /broken\.csv.*line 3|broken\.csv:3/);
+  assert.deepEqual(
+    r.results.training?.files.map((f) => [f.path.split('/').at(-1), f.questions]),
+    [['train.csv', 16], ['broken.csv', 0], ['extra.csv', 2]],
+    'the report lists the training files and their sizes',
+  );
   assert.ok(existsSync(join(study.outDir, 'report.html')));
   assert.match(r.table, /failed/);
 });
