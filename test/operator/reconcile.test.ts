@@ -157,7 +157,7 @@ describe('reconcile', () => {
     assert.equal(d2.status?.progress, '4/4');
     assert.deepEqual(d2.status?.best, { ablation: 'frozen', ensembleMapAtK: 0.58 });
     assert.equal(run(d2.status, 'frozen/1')?.mapAtK, 0.57);
-    assert.deepEqual(d2.status?.ablations?.[1]?.vsBaseline, { delta: 0.06, ciLow: 0.01, ciHigh: 0.11, pValue: 0.02 });
+    assert.deepEqual(d2.status?.ablations?.[1]?.vsBaseline, { delta: 0.06, ciLow: 0.01, ciHigh: 0.11, pValue: 0.02, pValueHolm: 0.02, minDetectable: 0.05, questionsNeeded: null });
     assert.equal(cond(d2.status, 'Complete')?.reason, 'AllRunsSucceeded');
     assert.equal(cond(d2.status, 'Progressing')?.status, 'False');
     assert.ok(events(d2.actions).includes('StudySucceeded'));
