@@ -101,7 +101,6 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   if (spec.data.validation.sha256 && spec.data.validation.sha256 !== validation.sha256) {
     throw new StudyFailedError(`spec.data.validation.sha256: ${validationPath} has sha256 ${validation.sha256}, the job pins ${spec.data.validation.sha256}`);
   }
-  const training = await describeTraining([...new Set([trainPaths, ...expandRuns(spec).map((r) => (r.data ? trainFiles(r.data.train) : []))].flat())]);
 
   const invocation = randomBytes(4).toString('hex');
   const plans: RunPlan[] = expandRuns(spec).map((run) => {
@@ -109,6 +108,8 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     const trainPathsOfRun = run.data ? trainFiles(run.data.train) : trainPaths;
     return { run, key: runKey(run.ablation, run.seed), slug, runUid: `${name}-${invocation}-${slug}`, dir: join(work, slug), trainPaths: trainPathsOfRun, attempts: 0, phase: 'Pending' };
   });
+  // Every training file of the study (the spec's and the ablations' own), for the report.
+  const training = await describeTraining([...new Set(plans.flatMap((p) => p.trainPaths))]);
   const parallel = Math.max(1, opts.parallel ?? spec.execution.parallelism);
   log.info({ event: 'study', runs: plans.length, parallel, out: outDir }, `${name}: ${plans.length} runs, ${parallel} at a time → ${outDir}`);
 

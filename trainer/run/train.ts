@@ -124,7 +124,7 @@ export async function runTraining(cfg: RunConfig, opts: { signal?: AbortSignal }
         steps: trainSteps,
         freeze,
         groups: () => buildParamGroups(model.params.keys(), { baseLr, weightDecay: t.optimizer.weightDecay, numLayers, freeze, layerwise: t.layerwiseLearningRate }),
-        schedule: makeSchedule(scheduleName(t), { totalSteps: trainSteps, warmupRatio: t.warmupRatio }),
+        schedule: makeSchedule(t.schedule, { totalSteps: trainSteps, warmupRatio: t.warmupRatio }),
         dataSeed: cfg.seed * 2,
       });
 
@@ -186,10 +186,6 @@ export async function runTraining(cfg: RunConfig, opts: { signal?: AbortSignal }
     await transport.close();
     releaseBackend();
   }
-}
-
-function scheduleName(t: ResolvedTrainingConfig): 'linear' | 'constant' | 'cosine' {
-  return t.schedule;
 }
 
 async function openTransport(cfg: RunConfig): Promise<Transport> {
