@@ -232,19 +232,38 @@ export interface AblationStatus {
   seedStd?: number | null;
   ensembleMapAtK?: number | null;
   /** Absent for the baseline itself. */
-  vsBaseline?: {
-    delta: number;
-    ciLow: number;
-    ciHigh: number;
-    pValue: number;
-    /** `pValue` after Holm's correction across the ablations compared with the baseline. */
-    pValueHolm?: number;
-    /** Smallest Δ this validation set detects with 80 % power at two-sided α = 0.05. */
-    minDetectable?: number;
-    /** Validation questions needed to detect the observed Δ (null when Δ is 0). */
-    questionsNeeded?: number | null;
-  } | null;
+  vsBaseline?: RecordedBaselineComparison | null;
 }
+
+/**
+ * An ablation's seed ensemble compared with the baseline's by a paired bootstrap over the
+ * validation questions (DESIGN.md "Numbers a user sees"). Declared once, here in the lowest part:
+ * the aggregation computes it (adding the baseline's name), results.json and the status carry it.
+ */
+export interface BaselineComparison {
+  /** Ensemble MAP@k of the ablation minus the baseline's. */
+  delta: number;
+  /** Percentile bootstrap interval of `delta` at the evaluation's confidence. */
+  ciLow: number;
+  ciHigh: number;
+  /** One-sided bootstrap p-value for "better than the baseline": (1 + #{Δ* ≤ 0}) / (B + 1). */
+  pValue: number;
+  /** `pValue` after Holm's correction over all ablations compared with the baseline. */
+  pValueHolm: number;
+  /** Smallest Δ this validation set detects with 80 % power at two-sided α = 0.05. */
+  minDetectable: number;
+  /** Validation questions needed to detect the observed Δ at that power; null when Δ is 0. */
+  questionsNeeded: number | null;
+}
+
+/** The fields of a {@link BaselineComparison} that came after the first four. */
+export type LaterComparisonFields = 'pValueHolm' | 'minDetectable' | 'questionsNeeded';
+
+/**
+ * A {@link BaselineComparison} as a status or a results.json file holds it: one written before the
+ * Holm p-value and the power figures existed lacks them.
+ */
+export type RecordedBaselineComparison = Omit<BaselineComparison, LaterComparisonFields> & Partial<Pick<BaselineComparison, LaterComparisonFields>>;
 
 export interface FineTuneJobStatus {
   observedGeneration?: number;
@@ -254,7 +273,13 @@ export interface FineTuneJobStatus {
   conditions?: Condition[];
   runs?: RunStatus[];
   ablations?: AblationStatus[];
-  best?: { ablation: string; ensembleMapAtK: number } | null;
+  best?: BestAblation | null;
+}
+
+/** The ablation with the highest seed-ensemble MAP@k. */
+export interface BestAblation {
+  ablation: string;
+  ensembleMapAtK: number;
 }
 
 export interface ObjectMeta {

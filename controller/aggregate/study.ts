@@ -3,6 +3,7 @@
 // Holm-adjusted p-values across the ablations and the power figures); the best ablation. Runs
 // are matched to the validation questions by id, so runs may list questions in any order or miss
 // some (a missing question scores 0); the validation set's order is the order of every vector.
+import type { BaselineComparison, BestAblation } from '../../api/mod.js';
 import { compileBootstrapOptions, pairedBootstrap, type BootstrapOptions } from './bootstrap.js';
 import { DEFAULT_ENSEMBLE_METHOD, ensemble, type EnsembleMethod } from './ensemble.js';
 import { AggregateInputError } from './errors.js';
@@ -45,17 +46,9 @@ export interface RunScore {
   mapAtK: number | null;
 }
 
-export interface VsBaseline {
+/** The comparison with the baseline as the aggregation computes it: every field, and the baseline's name. */
+export interface VsBaseline extends BaselineComparison {
   baseline: string;
-  delta: number;
-  ciLow: number;
-  ciHigh: number;
-  /** One-sided bootstrap p-value for "better than the baseline". */
-  pValue: number;
-  /** `pValue` after Holm's correction over all ablations compared with the baseline. */
-  pValueHolm: number;
-  minDetectable: number;
-  questionsNeeded: number | null;
 }
 
 export interface AblationSummary {
@@ -77,7 +70,7 @@ export interface StudySummary {
   questions: number;
   runs: RunScore[];
   ablations: AblationSummary[];
-  best: { ablation: string; ensembleMapAtK: number } | null;
+  best: BestAblation | null;
 }
 
 export interface StudyAggregate {

@@ -3,6 +3,8 @@
 // local results.json and a FineTuneJob's status carry the same numbers. A number is null where a
 // run failed or an ablation has no finished seed; renderers print those as "failed" or "—".
 
+import type { BestAblation, RecordedBaselineComparison } from '../../api/mod.js';
+
 /** `results.json`: one study, scored. */
 export interface StudyResults {
   job: string;
@@ -18,7 +20,7 @@ export interface StudyResults {
   runs: RunResult[];
   ablations: AblationResult[];
   /** The ablation with the highest ensemble MAP@k; null when no ablation has one. */
-  best: { ablation: string; ensembleMapAtK: number } | null;
+  best: BestAblation | null;
 }
 
 export interface EvaluationSettings {
@@ -57,25 +59,15 @@ export interface AblationResult {
   ensembleMapAtK: number | null;
   files: { probabilities: string | null; submission: string | null };
   /** Absent for the baseline itself and where either ensemble is missing. */
-  vsBaseline?: BaselineComparison;
+  vsBaseline?: ResultsComparison;
 }
 
-/** The paired-bootstrap comparison of an ablation's ensemble with the baseline's. */
-export interface BaselineComparison {
+/**
+ * The paired-bootstrap comparison of an ablation's ensemble with the baseline's, as results.json
+ * holds it (an older file lacks the Holm p-value and the power figures), with the baseline's name.
+ */
+export interface ResultsComparison extends RecordedBaselineComparison {
   baseline: string;
-  /** Ensemble MAP@k of this ablation minus the baseline's. */
-  delta: number;
-  /** Percentile bootstrap interval of `delta` at `evaluation.bootstrap.confidence`. */
-  ciLow: number;
-  ciHigh: number;
-  /** One-sided p: the share of resamples with Δ* ≤ 0. */
-  pValue: number;
-  /** `pValue` after Holm's correction over all ablations compared with the baseline. */
-  pValueHolm?: number;
-  /** Smallest Δ this validation set detects at 80 % power, two-sided α = 0.05. */
-  minDetectable?: number;
-  /** Questions needed to detect the observed Δ at that power; null when Δ is 0. */
-  questionsNeeded?: number | null;
 }
 
 /** `curves.json`, one per run: what the trainer reported while training. */
