@@ -112,7 +112,7 @@ function trainingSchema(withDefaults: boolean): SchemaNode {
         { ...d(DEFAULT_LEARNING_RATE), 'x-kubernetes-validations': learningRateRules },
       ),
       warmupRatio: num({ minimum: 0, maximum: 1, ...d(DEFAULT_WARMUP_RATIO) }),
-      schedule: strEnum(['linear', 'cosine', 'constant'], d(DEFAULT_SCHEDULE)),
+      schedule: strEnum(['linear', 'cosine', 'constant', 'warmup_linear'], d(DEFAULT_SCHEDULE)),
       optimizer: obj(
         {
           name: strEnum(['adamw'], d(DEFAULT_OPTIMIZER.name)),

@@ -9,7 +9,8 @@ export const KIND = 'FineTuneJob';
 export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 
 export type Backend = 'auto' | 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type LrSchedule = 'linear' | 'cosine' | 'constant';
+/** `training.schedule`: the learning-rate schedules of the trainer's `makeSchedule` (docs/api.md). */
+export type LrSchedule = 'linear' | 'cosine' | 'constant' | 'warmup_linear';
 
 /** A fixed learning rate. */
 export interface FixedLearningRate {

@@ -2,8 +2,14 @@
 // HF's get_linear_schedule_with_warmup, DeBERTa's warmup_linear and science.md §2.1.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { resolvedTrainingSchema, validateFineTuneJob } from '../../api/mod.js';
+import { runLocalStudy, type RunCurves } from '../../controller/mod.js';
 import {
   InvalidOptimOptionError,
+  SCHEDULE_NAMES,
   constantSchedule,
   cosineWarmupDecay,
   debertaWarmupLinear,
@@ -12,6 +18,7 @@ import {
   scaledLearningRate,
   warmupStepsFor,
 } from '../../trainer/optim/mod.js';
+import { tinyStudy } from '../support/tiny-study.js';
 
 function assertNear(actual: number, expected: number, what: string, rel = 1e-12): void {
   assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected) + 1e-300, `${what}: ${actual} vs ${expected}`);
@@ -82,6 +89,32 @@ describe('constant and makeSchedule', () => {
     assert.equal(makeSchedule('constant', { totalSteps: 10 }).multiplier(0), 1);
     assert.equal(makeSchedule('cosine', { totalSteps: 10, warmupSteps: 2 }).multiplier(6), 0.5);
     assert.throws(() => makeSchedule('polynomial' as 'linear', { totalSteps: 10 }), /schedule/);
+  });
+});
+
+describe('training.schedule from the FineTuneJob to the trainer', () => {
+  test('the API accepts exactly the schedules the trainer has', () => {
+    assert.deepEqual(resolvedTrainingSchema.properties?.['schedule']?.enum, [...SCHEDULE_NAMES]);
+  });
+
+  test('a job with schedule warmup_linear validates, and its run trains with the DeBERTa warmup_linear rates', { timeout: 300_000 }, async () => {
+    // 16 questions at batch 8: T = 2 steps, W = ceil(2 · 0.5) = 1. DeBERTa gives 0, 1 − 1/2; HF's
+    // linear would give 0, 1 — so the rates tell the two apart.
+    const study = await tinyStudy({ name: 'warmup-linear', ablations: [{ name: 'full' }], train: 16, training: { schedule: 'warmup_linear', warmupRatio: 0.5 } });
+    assert.deepEqual(validateFineTuneJob(parse(readFileSync(study.jobFile, 'utf8'))), []);
+    const expected = debertaWarmupLinear({ totalSteps: 2, warmupRatio: 0.5 });
+    assert.notEqual(expected.multiplier(1), linearWarmupDecay({ totalSteps: 2, warmupRatio: 0.5 }).multiplier(1));
+
+    await runLocalStudy({ file: study.jobFile, out: study.outDir, inProcess: true });
+    const curves = JSON.parse(readFileSync(join(study.outDir, 'runs', 'full-seed0', 'curves.json'), 'utf8')) as RunCurves;
+    const train = curves.points.filter((p) => p.phase === 'train');
+    assert.deepEqual(train.map((p) => p.step), [1, 2]);
+    for (const p of train) {
+      const rates = Object.entries(p.learningRates);
+      assert.ok(rates.length > 0, `step ${p.step} has learning rates`);
+      // The curve's step n is the update with 0-based index n − 1; the tiny study's rate is 1e-3.
+      for (const [group, lr] of rates) assertNear(lr, 1e-3 * expected.multiplier(p.step - 1), `step ${p.step} ${group}`, 1e-6);
+    }
   });
 });
 
