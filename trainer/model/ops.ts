@@ -196,11 +196,150 @@ export function transposeLast2(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
 }
 
+/** The wasm backend's internals the batched-matmul kernel needs (public fields of its classes). */
+interface WasmModuleLike {
+  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+  tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+}
+interface WasmBackendInternals extends WasmBackendLike {
+  wasm: WasmModuleLike;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+const BATCH_MAT_MUL = 'AblateBatchMatMul';
+const wasmMatMulFns = new WeakMap<object, (...args: unknown[]) => void>();
+
+/** Row-major strides of `shape`, with 0 for the axes of size 1 (they broadcast). */
+function broadcastStrides(shape: number[]): number[] {
+  const strides = new Array<number>(shape.length).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = shape[i] === 1 ? 0 : s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+/**
+ * Batched matmul on wasm through XNNPACK, one product per batch, without copies. The wasm
+ * backend's own BatchMatMul sends every product with a batch > 1 (and every transposed one) to a
+ * scalar triple loop (~1 GFLOP/s on this machine); only [1, M, K] × [1, K, N] goes to XNNPACK's
+ * fully-connected GEMM (10–20 GFLOP/s). This kernel registers, for each batch, tensor ids that
+ * alias that batch's slice of a, b and the output on the wasm heap and calls the backend's own
+ * BatchMatMul export on those [1, M, K] × [1, K, N] views. A b slice shared by several batches
+ * (broadcast) keeps one id, so XNNPACK packs it once.
+ */
+tf.registerKernel({
+  kernelName: BATCH_MAT_MUL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const a = inputs['a']!;
+    const b = inputs['b']!;
+    const be = backend as unknown as WasmBackendInternals;
+    let run = wasmMatMulFns.get(be.wasm);
+    if (run === undefined) {
+      run = be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+      wasmMatMulFns.set(be.wasm, run);
+    }
+    const [m, k] = a.shape.slice(-2) as [number, number];
+    const n = b.shape[b.shape.length - 1]!;
+    const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const rank = batch.length;
+    const pad = (shape: number[]): number[] => [...new Array<number>(rank - shape.length).fill(1), ...shape];
+    const aStrides = broadcastStrides(pad(a.shape.slice(0, -2)));
+    const bStrides = broadcastStrides(pad(b.shape.slice(0, -2)));
+    const out = be.makeOutput([...batch, m, n], 'float32');
+    const aBase = be.dataIdMap.get(a.dataId)!.memoryOffset;
+    const bBase = be.dataIdMap.get(b.dataId)!.memoryOffset;
+    const outBase = be.dataIdMap.get(out.dataId)!.memoryOffset;
+    const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
+    const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
+    const alias = (offset: number, size: number): number => {
+      const id = be.dataIdNextNumber++;
+      be.wasm.tfjs.registerTensor(id, size, offset);
+      return id;
+    };
+    const bIds = new Map<number, number>();
+    const total = batch.reduce((x, d) => x * d, 1);
+    const coord = new Array<number>(rank).fill(0);
+    try {
+      for (let i = 0; i < total; i++) {
+        let ia = 0;
+        let ib = 0;
+        for (let d = 0; d < rank; d++) {
+          ia += coord[d]! * aStrides[d]!;
+          ib += coord[d]! * bStrides[d]!;
+        }
+        let bId = bIds.get(ib);
+        if (bId === undefined) {
+          bId = alias(bBase + ib * k * n * 4, k * n);
+          bIds.set(ib, bId);
+        }
+        const aId = alias(aBase + ia * m * k * 4, m * k);
+        const outId = alias(outBase + i * m * n * 4, m * n);
+        run(aId, aShape, 3, bId, bShape, 3, false, false, outId);
+        be.wasm.tfjs.disposeData(aId);
+        be.wasm.tfjs.disposeData(outId);
+        for (let d = rank - 1; d >= 0; d--) {
+          if (++coord[d]! < batch[d]!) break;
+          coord[d] = 0;
+        }
+      }
+    } finally {
+      // Disposing an alias id also drops the XNNPACK operator cached on it; the memory is a's/b's.
+      for (const id of bIds.values()) be.wasm.tfjs.disposeData(id);
+    }
+    return out;
+  },
+});
+
+/** Sums `dy` over the axes where `shape` was broadcast, and gives it `shape`. */
+function unbroadcastTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = tf.broadcast_util.getReductionAxes(shape, dy.shape);
+  return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
+}
+
+tf.registerGradient({
+  kernelName: BATCH_MAT_MUL,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy, saved) => {
+    const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    const g = dy as tf.Tensor;
+    return {
+      a: () => unbroadcastTo(batchMatMul(g, transposeLast2(b)), a.shape),
+      b: () => unbroadcastTo(batchMatMul(transposeLast2(a), g), b.shape),
+    };
+  },
+});
+
+/**
+ * a [..., M, K] × b [..., K, N] with broadcasting batch axes, untransposed operands. When b has
+ * a single matrix, a's batches are stacked into one [·, K] × [K, N] product (one GEMM, any
+ * backend); on wasm a true batch goes to the aliasing XNNPACK kernel above.
+ */
+export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank <= 2 && b.rank <= 2) return tf.matMul(a, b);
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.rank - 1]!;
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batchA = a.shape.slice(0, -2).reduce((x, d) => x * d, 1);
+  const batchB = b.shape.slice(0, -2).reduce((x, d) => x * d, 1);
+  if (batchB === 1 && batchA === batch.reduce((x, d) => x * d, 1)) {
+    return tf.reshape(tf.matMul(tf.reshape(a, [batchA * m, k]), tf.reshape(b, [k, n])), [...batch, m, n]);
+  }
+  if (a.dtype === 'float32' && b.dtype === 'float32' && m * k * n > 0 && tf.getKernel(BATCH_MAT_MUL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(BATCH_MAT_MUL, { a, b }) as tf.Tensor;
+  }
+  return tf.matMul(a, b);
+}
+
 /**
  * `tf.matMul` with the transposes done as separate `Transpose` ops. The wasm backend's BatchMatMul
  * is 10–15× slower with `transposeA`/`transposeB` set than on pre-transposed operands (measured on
- * [320, 768] × [768, 3072]: 6–8 s vs 0.4–0.5 s), while a transpose is a cheap memory pass.
+ * [320, 768] × [768, 3072]: 6–8 s vs 0.4–0.5 s), while a transpose is a cheap memory pass. Batched
+ * products go through `batchMatMul`.
  */
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
-  return tf.matMul(transposeA ? transposeLast2(a) : a, transposeB ? transposeLast2(b) : b);
+  return batchMatMul(transposeA ? transposeLast2(a) : a, transposeB ? transposeLast2(b) : b);
 }
