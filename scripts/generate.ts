@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { buildCrd } from '../api/mod.js';
-import { helmPath } from '../test/support/kubectl.js';
+import { helmPath } from './kube-bin.js';
 
 export interface Generator {
   /** Relative to the repository root. */

