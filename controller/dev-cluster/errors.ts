@@ -54,55 +54,47 @@ export class BadRequestError extends ApiStatusError {
   }
 }
 
-/** 404: the object, its namespace or the resource type does not exist. */
-export class NotFoundError extends ApiStatusError {
-  readonly code = 404;
-  readonly reason = 'NotFound';
+/** How the apiserver names a resource in messages: `jobs.batch`, or `pods` for the core group. */
+function qualified(resource: string, group: string): string {
+  return group ? `${resource}.${group}` : resource;
+}
+
+/** A failure about one named object: `details` identify it as the apiserver's do. */
+abstract class ObjectStatusError extends ApiStatusError {
   constructor(
     readonly resource: string,
     readonly group: string,
     readonly objectName: string,
+    message: string,
   ) {
-    super(`${group ? `${resource}.${group}` : resource} "${objectName}" not found`, {
-      name: objectName,
-      ...(group ? { group } : {}),
-      kind: resource,
-    });
+    super(message, { name: objectName, ...(group ? { group } : {}), kind: resource });
+  }
+}
+
+/** 404: the object, its namespace or the resource type does not exist. */
+export class NotFoundError extends ObjectStatusError {
+  readonly code = 404;
+  readonly reason = 'NotFound';
+  constructor(resource: string, group: string, objectName: string) {
+    super(resource, group, objectName, `${qualified(resource, group)} "${objectName}" not found`);
   }
 }
 
 /** 409 AlreadyExists: create of a name that is taken. */
-export class AlreadyExistsError extends ApiStatusError {
+export class AlreadyExistsError extends ObjectStatusError {
   readonly code = 409;
   readonly reason = 'AlreadyExists';
-  constructor(
-    readonly resource: string,
-    readonly group: string,
-    readonly objectName: string,
-  ) {
-    super(`${group ? `${resource}.${group}` : resource} "${objectName}" already exists`, {
-      name: objectName,
-      ...(group ? { group } : {}),
-      kind: resource,
-    });
+  constructor(resource: string, group: string, objectName: string) {
+    super(resource, group, objectName, `${qualified(resource, group)} "${objectName}" already exists`);
   }
 }
 
 /** 409 Conflict: optimistic-concurrency failure (stale `metadata.resourceVersion`). */
-export class ConflictError extends ApiStatusError {
+export class ConflictError extends ObjectStatusError {
   readonly code = 409;
   readonly reason = 'Conflict';
-  constructor(
-    readonly resource: string,
-    readonly group: string,
-    readonly objectName: string,
-    why = 'the object has been modified; please apply your changes to the latest version and try again',
-  ) {
-    super(`Operation cannot be fulfilled on ${group ? `${resource}.${group}` : resource} "${objectName}": ${why}`, {
-      name: objectName,
-      ...(group ? { group } : {}),
-      kind: resource,
-    });
+  constructor(resource: string, group: string, objectName: string, why = 'the object has been modified; please apply your changes to the latest version and try again') {
+    super(resource, group, objectName, `Operation cannot be fulfilled on ${qualified(resource, group)} "${objectName}": ${why}`);
   }
 }
 
@@ -118,7 +110,7 @@ export class InvalidError extends ApiStatusError {
   ) {
     const text = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
     const joined = text.length === 1 ? text[0]! : `[${text.join(', ')}]`;
-    super(`${group ? `${kind}.${group}` : kind} "${objectName}" is invalid: ${joined}`, {
+    super(`${qualified(kind, group)} "${objectName}" is invalid: ${joined}`, {
       name: objectName,
       ...(group ? { group } : {}),
       kind,

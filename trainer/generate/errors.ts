@@ -1,7 +1,7 @@
 // The errors of `ablate data generate`. Run-level failures (bad options, a sidecar that does not
 // match the run being resumed, an endpoint that refuses every request) stop the run; per-question
 // failures never do: they become rejections with a reason in the sidecar (see reasons.ts).
-import { AblateError, UsageError } from '../../common/mod.js';
+import { AblateError, FileLineError, UsageError } from '../../common/mod.js';
 import type { RejectReason } from './reasons.js';
 
 /** A generator option out of range or in conflict with another; the CLI exits 2 on it. */
@@ -17,32 +17,10 @@ export class GenerateOptionError extends UsageError {
 }
 
 /** A line of a `--context` or `--topics` file that cannot be read. `line` is 1-based. */
-export class PassageFormatError extends AblateError {
-  readonly file: string;
-  readonly line: number;
-  readonly value: string;
-
-  constructor(file: string, line: number, value: string, problem: string, options: { cause?: unknown } = {}) {
-    super(`${file}:${line}: ${problem} (value ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)})`, options);
-    this.file = file;
-    this.line = line;
-    this.value = value;
-  }
-}
+export class PassageFormatError extends FileLineError {}
 
 /** A sidecar line that is not a record this generator wrote. `line` is 1-based. */
-export class SidecarFormatError extends AblateError {
-  readonly file: string;
-  readonly line: number;
-  readonly value: string;
-
-  constructor(file: string, line: number, value: string, problem: string, options: { cause?: unknown } = {}) {
-    super(`${file}:${line}: ${problem} (value ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)})`, options);
-    this.file = file;
-    this.line = line;
-    this.value = value;
-  }
-}
+export class SidecarFormatError extends FileLineError {}
 
 /**
  * `--resume` against files written by a different run (another seed, model, examples …), or
