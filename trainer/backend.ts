@@ -54,7 +54,27 @@ async function initWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   // The .wasm binaries ship beside the package's entry; in Node there is no page URL to resolve them from.
   wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+  shareIdentityOnWasm();
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+}
+
+/**
+ * The wasm backend's `Identity` copies its input into a new heap buffer, and the engine runs
+ * `Identity` on every tensor it saves for the backward pass (~370 copies per DeBERTa training
+ * step). TF.js tensors are immutable (a variable's `assign` swaps its buffer, never writes into
+ * it), so the copy can share the buffer instead, as the cpu backend's `Identity` does.
+ */
+function shareIdentityOnWasm(): void {
+  if (tf.getKernel(tf.Identity, 'wasm') !== undefined) tf.unregisterKernel(tf.Identity, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs['x']!;
+      (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
 }
 
 async function initCpu(): Promise<void> {
