@@ -300,6 +300,34 @@ function unbroadcastTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
   return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
 }
 
+/**
+ * dB of a × b when b is shared over some batch axes of a (the relative-position terms: b is
+ * [1, H, K, P] for a [N, H, M, K]): Σ over those axes of aᵀ·dy, computed as one product per kept
+ * batch index with the shared axes folded into the inner dimension — [K, N·M] × [N·M, P] per
+ * head — instead of N·H small products and a sum over N. Undefined when a is broadcast too.
+ */
+function sharedOperandGradient(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): tf.Tensor | undefined {
+  const batch = dy.shape.slice(0, -2);
+  const rank = batch.length;
+  const pad = (shape: number[]): number[] => [...new Array<number>(rank - shape.length).fill(1), ...shape];
+  const aBatch = pad(a.shape.slice(0, -2));
+  const bBatch = pad(b.shape.slice(0, -2));
+  if (aBatch.some((d, i) => d !== batch[i])) return undefined;
+  const summed = batch.map((_, i) => i).filter((i) => bBatch[i] === 1 && batch[i]! > 1);
+  if (summed.length === 0) return undefined;
+  const kept = batch.map((_, i) => i).filter((i) => !summed.includes(i));
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const p = dy.shape[dy.rank - 1]!;
+  const keptSize = kept.reduce((x, i) => x * batch[i]!, 1);
+  const foldSize = summed.reduce((x, i) => x * batch[i]!, 1) * m;
+  const a4 = tf.reshape(a, [...batch, m, k]);
+  const dy4 = tf.reshape(dy, [...batch, m, p]);
+  // aᵀ as [kept…, K, summed…, M] and dy as [kept…, summed…, M, P], then flattened to 3-D.
+  const aT = tf.reshape(tf.transpose(a4, [...kept, rank + 1, ...summed, rank]), [keptSize, k, foldSize]);
+  const dyF = tf.reshape(tf.transpose(dy4, [...kept, ...summed, rank, rank + 1]), [keptSize, foldSize, p]);
+  return tf.reshape(batchMatMul(aT, dyF), b.shape);
+}
+
 tf.registerGradient({
   kernelName: BATCH_MAT_MUL,
   inputsToSave: ['a', 'b'],
@@ -308,7 +336,7 @@ tf.registerGradient({
     const g = dy as tf.Tensor;
     return {
       a: () => unbroadcastTo(batchMatMul(g, transposeLast2(b)), a.shape),
-      b: () => unbroadcastTo(batchMatMul(transposeLast2(a), g), b.shape),
+      b: () => sharedOperandGradient(a, b, g) ?? unbroadcastTo(batchMatMul(transposeLast2(a), g), b.shape),
     };
   },
 });
