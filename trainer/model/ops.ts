@@ -303,8 +303,9 @@ function unbroadcastTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
 /**
  * dB of a × b when b is shared over some batch axes of a (the relative-position terms: b is
  * [1, H, K, P] for a [N, H, M, K]): Σ over those axes of aᵀ·dy, computed as one product per kept
- * batch index with the shared axes folded into the inner dimension — [K, N·M] × [N·M, P] per
- * head — instead of N·H small products and a sum over N. Undefined when a is broadcast too.
+ * batch index with the shared axes folded into the inner dimension instead of N·H small products
+ * and a sum over N. It is formed as dBᵀ = dyᵀ·a, [P, N·M] × [N·M, K] per head: XNNPACK packs the
+ * right operand, and a (K = head width) is the smaller one. Undefined when a is broadcast too.
  */
 function sharedOperandGradient(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): tf.Tensor | undefined {
   const batch = dy.shape.slice(0, -2);
@@ -322,10 +323,10 @@ function sharedOperandGradient(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): tf.Te
   const foldSize = summed.reduce((x, i) => x * batch[i]!, 1) * m;
   const a4 = tf.reshape(a, [...batch, m, k]);
   const dy4 = tf.reshape(dy, [...batch, m, p]);
-  // aᵀ as [kept…, K, summed…, M] and dy as [kept…, summed…, M, P], then flattened to 3-D.
-  const aT = tf.reshape(tf.transpose(a4, [...kept, rank + 1, ...summed, rank]), [keptSize, k, foldSize]);
-  const dyF = tf.reshape(tf.transpose(dy4, [...kept, ...summed, rank, rank + 1]), [keptSize, foldSize, p]);
-  return tf.reshape(batchMatMul(aT, dyF), b.shape);
+  // dyᵀ as [kept…, P, summed…, M] and a as [kept…, summed…, M, K], then flattened to 3-D.
+  const dyT = tf.reshape(tf.transpose(dy4, [...kept, rank + 1, ...summed, rank]), [keptSize, p, foldSize]);
+  const aF = tf.reshape(tf.transpose(a4, [...kept, ...summed, rank, rank + 1]), [keptSize, foldSize, k]);
+  return tf.reshape(transposeLast2(batchMatMul(dyT, aF)), b.shape);
 }
 
 tf.registerGradient({
