@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerModelGradients } from './gradients.js';
 import { type Activation, type DebertaConfig, attentionSpan, configToJson, loadConfig } from './config.js';
 import { CheckpointMismatchError, ModelInputError } from './errors.js';
-import { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, matMul, relativeIndexTables, skewToSquare } from './ops.js';
+import { type GatherGradient, DEFAULT_GATHER_GRADIENT, embeddingLookup, matMul, matMulTransposedWeight, relativeIndexTables, skewToSquare } from './ops.js';
 import { ALLOWED_MISSING_KEYS, IGNORED_UNEXPECTED_KEYS, type FreezeMode, type ParamSpec, countParameters, parameterSpecs } from './params.js';
 import { readCheckpoint, writeSafetensors } from './safetensors.js';
 
@@ -203,8 +203,8 @@ export class DebertaForMultipleChoice {
   private linear(x: tf.Tensor, prefix: string): tf.Tensor {
     const w = this.p(`${prefix}.weight`);
     const shape = x.shape;
-    const x2 = tf.reshape(x, [-1, shape[shape.length - 1]!]);
-    const y = tf.add(matMul(x2, w, false, true), this.p(`${prefix}.bias`));
+    const x2 = tf.reshape(x, [-1, shape[shape.length - 1]!]) as tf.Tensor2D;
+    const y = tf.add(matMulTransposedWeight(x2, w as tf.Tensor2D), this.p(`${prefix}.bias`));
     return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]!]);
   }
 

@@ -372,3 +372,23 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
   return batchMatMul(transposeA ? transposeLast2(a) : a, transposeB ? transposeLast2(b) : b);
 }
+
+/**
+ * x [T, in] · wᵀ for a weight stored as PyTorch does, [out, in]. Written out, the generic matmul
+ * gradient transposes wᵀ back to w for dx and produces dwᵀ, which its Transpose gradient turns
+ * around again; here dx = dy · w needs no transpose and dw = dyᵀ · x comes out in w's layout, so a
+ * backward pass transposes one activation-sized tensor (dy) and no weight-sized one.
+ */
+export function matMulTransposedWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad<tf.Tensor2D>((...args) => {
+    const [xs, ws, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([xs, ws]);
+    const value = tf.matMul(xs, transposeLast2(ws)) as tf.Tensor2D;
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, sw), tf.matMul(transposeLast2(dy) as tf.Tensor2D, sx)];
+    };
+    return { value, gradFunc };
+  });
+  return op(x, w);
+}
