@@ -30,7 +30,10 @@ export function clipGradNorm(grads: NamedGradients, maxNorm: number): ClippedGra
   // tidy keeps tensors returned in arrays and plain objects (not in Maps), hence the array.
   const [totalNorm, ...scaled] = tf.tidy(() => {
     const list = [...grads.values()];
-    const total: tf.Scalar = list.length === 0 ? tf.scalar(0) : tf.reshape(tf.norm(tf.stack(list.map((g) => tf.norm(g)))), []) as tf.Scalar;
+    // √Σg² per tensor rather than tf.norm, which squares through Pow (|g|^2): a third of the
+    // update's time on wasm for a base-width model.
+    const l2 = (t: tf.Tensor): tf.Tensor => tf.sqrt(tf.sum(tf.square(t)));
+    const total: tf.Scalar = list.length === 0 ? tf.scalar(0) : tf.reshape(l2(tf.stack(list.map(l2))), []) as tf.Scalar;
     const factor = tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(total, tf.scalar(CLIP_NORM_EPSILON))), tf.scalar(1));
     return [total, ...list.map((g) => tf.mul(g, factor))];
   });
