@@ -74,6 +74,8 @@ export const DEFAULT_BOOTSTRAP_RESAMPLES = 10_000;
 export const DEFAULT_BOOTSTRAP_CONFIDENCE = 0.95;
 /** @default 0 */
 export const DEFAULT_BOOTSTRAP_SEED = 0;
+/** Whether the bootstrap also resamples each ensemble's training seeds. @default false */
+export const DEFAULT_BOOTSTRAP_RESAMPLE_SEEDS = false;
 
 /** Every training default, as one resolved config. */
 export function defaultTraining(): ResolvedTrainingConfig {
@@ -191,6 +193,8 @@ export function withDefaults(spec: FineTuneJobSpec): ResolvedFineTuneJobSpec {
         resamples: evaluation.bootstrap?.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES,
         confidence: evaluation.bootstrap?.confidence ?? DEFAULT_BOOTSTRAP_CONFIDENCE,
         seed: evaluation.bootstrap?.seed ?? DEFAULT_BOOTSTRAP_SEED,
+        // Not filled in when absent: a spec without it resolves, and records, exactly as before.
+        ...(evaluation.bootstrap?.resampleSeeds === undefined ? {} : { resampleSeeds: evaluation.bootstrap.resampleSeeds }),
       },
     },
   };

@@ -28,6 +28,7 @@ export {
   type Run,
   type RunPhase,
   type RunStatus,
+  type SeedAwareComparison,
   type TrainData,
   type TrainingConfig,
   type Violation,

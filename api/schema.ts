@@ -338,6 +338,8 @@ const specSchema: SchemaNode = obj(
             resamples: int(100, 1_000_000, { default: DEFAULT_BOOTSTRAP_RESAMPLES }),
             confidence: num({ minimum: 0.5, maximum: 1, exclusiveMaximum: true, default: DEFAULT_BOOTSTRAP_CONFIDENCE }),
             seed: int(0, MAX_SEED, { default: DEFAULT_BOOTSTRAP_SEED }),
+            // No schema default (off when absent), so stored objects and results of existing specs do not change.
+            resampleSeeds: bool({ description: 'Also report vsBaseline.seedAware: a bootstrap that resamples each ensemble\'s training seeds, then the questions (default off).' }),
           },
           { default: {} },
         ),
@@ -416,6 +418,15 @@ const statusSchema: SchemaNode = obj({
             pValueHolm: num({ minimum: 0, maximum: 1 }),
             minDetectable: num(),
             questionsNeeded: int(0, 2_147_483_647, { nullable: true }),
+            seedAware: obj(
+              {
+                ciLow: num(),
+                ciHigh: num(),
+                pValue: num({ minimum: 0, maximum: 1 }),
+                pValueHolm: num({ minimum: 0, maximum: 1 }),
+              },
+              { required: ['ciLow', 'ciHigh', 'pValue', 'pValueHolm'] },
+            ),
           },
           { nullable: true, required: ['delta', 'ciLow', 'ciHigh', 'pValue'] },
         ),

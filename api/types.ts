@@ -158,7 +158,16 @@ export interface Evaluation {
   ensemble?: 'mean-probabilities';
   /** Defaults to the first (expanded) ablation. */
   baseline?: string;
-  bootstrap?: { resamples?: number; confidence?: number; seed?: number };
+  bootstrap?: {
+    resamples?: number;
+    confidence?: number;
+    seed?: number;
+    /**
+     * Also report the seed-aware comparison (`vsBaseline.seedAware`): each replicate first redraws
+     * every ensemble's seeds with replacement. Off by default; it never changes the other figures.
+     */
+    resampleSeeds?: boolean;
+  };
 }
 
 export interface FineTuneJobSpec {
@@ -194,7 +203,8 @@ export interface ResolvedFineTuneJobSpec extends Omit<FineTuneJobSpec, 'training
     k: number;
     ensemble: 'mean-probabilities';
     baseline: string;
-    bootstrap: { resamples: number; confidence: number; seed: number };
+    /** `resampleSeeds` stays absent unless the spec sets it, so results and status of a spec without it are unchanged. */
+    bootstrap: { resamples: number; confidence: number; seed: number; resampleSeeds?: boolean };
   };
 }
 
@@ -255,6 +265,27 @@ export interface BaselineComparison {
   minDetectable: number;
   /** Validation questions needed to detect the observed Δ at that power; null when Δ is 0. */
   questionsNeeded: number | null;
+  /**
+   * The same comparison with training-seed variance included (`evaluation.bootstrap.resampleSeeds`):
+   * present only when that is on and both ensembles have at least two seeds.
+   */
+  seedAware?: SeedAwareComparison;
+}
+
+/**
+ * The two-level bootstrap of Δ: each replicate redraws each ensemble's seeds with replacement
+ * (independently per ablation, the baseline too), rebuilds the ensembles, then resamples the
+ * questions shared by both. When the seeds predict alike it equals the question-only interval;
+ * the more they disagree, the wider it gets.
+ */
+export interface SeedAwareComparison {
+  /** Percentile interval of the resampled Δ* at the evaluation's confidence. */
+  ciLow: number;
+  ciHigh: number;
+  /** One-sided p-value for "better than the baseline": (1 + #{Δ* ≤ 0}) / (B + 1). */
+  pValue: number;
+  /** `pValue` after Holm's correction over the ablations that have a seed-aware comparison. */
+  pValueHolm: number;
 }
 
 /** The fields of a {@link BaselineComparison} that came after the first four. */

@@ -144,3 +144,10 @@ test('the default baseline is the first expanded ablation', () => {
   const s = withDefaults({ ...minimal(), ablations: [{ name: 'sweep', matrix: { epochs: [2, 3] } }] });
   assert.equal(s.evaluation.baseline, 'sweep-epochs-2');
 });
+
+test('withDefaults: bootstrap.resampleSeeds passes through when given and stays absent otherwise', () => {
+  assert.equal('resampleSeeds' in withDefaults(minimal()).evaluation.bootstrap, false);
+  const on = withDefaults({ ...minimal(), evaluation: { bootstrap: { resampleSeeds: true } } });
+  assert.deepEqual(on.evaluation.bootstrap, { resamples: 10000, confidence: 0.95, seed: 0, resampleSeeds: true });
+  assert.equal(withDefaults({ ...minimal(), evaluation: { bootstrap: { resampleSeeds: false } } }).evaluation.bootstrap.resampleSeeds, false);
+});

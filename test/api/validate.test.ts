@@ -206,3 +206,21 @@ test('loadFineTuneJob: validates, applies defaults, returns the folder relative 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('evaluation.bootstrap.resampleSeeds: a boolean, absent by default, settable on a live job; status accepts vsBaseline.seedAware', () => {
+  const on = example();
+  on.spec.evaluation.bootstrap = { resampleSeeds: true };
+  assert.deepEqual(validateFineTuneJob(on), []);
+  assert.deepEqual(validateFineTuneJob(on, { oldObject: example() }), [], 'evaluation stays mutable');
+  const bad = example();
+  bad.spec.evaluation.bootstrap = { resampleSeeds: 'yes' };
+  assert.deepEqual(validateFineTuneJob(bad).map((v) => [v.path, v.rule]), [['spec.evaluation.bootstrap.resampleSeeds', 'type']]);
+  const defaulted = applySchemaDefaults(fineTuneJobSchema, example()) as Doc;
+  assert.equal(defaulted.spec.evaluation.bootstrap.resampleSeeds, undefined, 'no schema default: stored objects do not change');
+
+  const vs = { delta: 0.01, ciLow: -0.002, ciHigh: 0.02, pValue: 0.06, pValueHolm: 0.12, minDetectable: 0.02, questionsNeeded: 4000 };
+  const withStatus = (seedAware: unknown): Doc => ({ ...example(), status: { ablations: [{ name: 'frozen-embeddings', seeds: [0, 1, 2], vsBaseline: { ...vs, seedAware } }] } });
+  assert.deepEqual(validateAgainstSchema(fineTuneJobSchema, withStatus({ ciLow: -0.01, ciHigh: 0.03, pValue: 0.2, pValueHolm: 0.3 })), []);
+  const missing = validateAgainstSchema(fineTuneJobSchema, withStatus({ ciLow: -0.01, ciHigh: 0.03, pValue: 1.5 }));
+  assert.deepEqual(missing.map((v) => v.path).sort(), ['status.ablations[0].vsBaseline.seedAware.pValue', 'status.ablations[0].vsBaseline.seedAware.pValueHolm']);
+});
