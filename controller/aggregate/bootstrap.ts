@@ -11,6 +11,8 @@ export const DEFAULT_RESAMPLES = 10_000;
 export const DEFAULT_CONFIDENCE = 0.95;
 /** @default 0 */
 export const DEFAULT_BOOTSTRAP_SEED = 0;
+/** @default false */
+export const DEFAULT_RESAMPLE_SEEDS = false;
 
 export interface BootstrapOptions {
   /** Resamples drawn. @default DEFAULT_RESAMPLES (10,000) */
@@ -19,6 +21,12 @@ export interface BootstrapOptions {
   confidence?: number;
   /** PRNG seed (an integer; taken modulo 2³²). @default DEFAULT_BOOTSTRAP_SEED (0) */
   seed?: number;
+  /**
+   * Also compute the seed-aware (two-level) bootstrap, which resamples each ensemble's training
+   * seeds before the questions (`seeds.ts`). Never changes the question-only figures.
+   * @default DEFAULT_RESAMPLE_SEEDS (false)
+   */
+  resampleSeeds?: boolean;
 }
 
 export type CompiledBootstrapOptions = Required<BootstrapOptions>;
@@ -28,10 +36,12 @@ export function compileBootstrapOptions(opts: BootstrapOptions = {}): CompiledBo
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const confidence = opts.confidence ?? DEFAULT_CONFIDENCE;
   const seed = opts.seed ?? DEFAULT_BOOTSTRAP_SEED;
+  const resampleSeeds = opts.resampleSeeds ?? DEFAULT_RESAMPLE_SEEDS;
   if (!Number.isInteger(resamples) || resamples < 1) throw new AggregateInputError('must be a positive integer', 'bootstrap.resamples', resamples);
   if (!(confidence > 0 && confidence < 1)) throw new AggregateInputError('must be in (0, 1)', 'bootstrap.confidence', confidence);
   if (!Number.isInteger(seed)) throw new AggregateInputError('must be an integer', 'bootstrap.seed', seed);
-  return { resamples, confidence, seed };
+  if (typeof resampleSeeds !== 'boolean') throw new AggregateInputError('must be true or false', 'bootstrap.resampleSeeds', resampleSeeds);
+  return { resamples, confidence, seed, resampleSeeds };
 }
 
 export interface BootstrapResult {
@@ -47,7 +57,7 @@ export interface BootstrapResult {
   pValue: number;
 }
 
-function splitmix32(x: number): number {
+export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
@@ -55,7 +65,7 @@ function splitmix32(x: number): number {
 }
 
 /** xoshiro128** state for `seed`: four splitmix32 outputs (never all zero for any seed). */
-function seedState(seed: number): Uint32Array {
+export function seedState(seed: number): Uint32Array {
   const s = new Uint32Array(4);
   let x = seed >>> 0;
   for (let i = 0; i < 4; i++) {
@@ -67,7 +77,7 @@ function seedState(seed: number): Uint32Array {
 }
 
 /** Quantile with linear interpolation between order statistics (numpy's default), of sorted `x`. */
-function quantileSorted(x: Float64Array, q: number): number {
+export function quantileSorted(x: Float64Array, q: number): number {
   const h = (x.length - 1) * q;
   const lo = Math.floor(h);
   const a = x[lo] ?? NaN;
@@ -131,15 +141,21 @@ export function pairedBootstrap(baselineScores: ArrayLike<number>, candidateScor
   let sum = 0;
   for (let i = 0; i < d.length; i++) sum += d[i] ?? 0;
   const delta = sum / d.length;
-  const deltas = bootstrapDeltas(d, resamples, seed);
+  return { delta, ...summarizeDeltas(bootstrapDeltas(d, resamples, seed), confidence) };
+}
+
+/**
+ * The percentile interval at `confidence` and the one-sided p-value (1 + #{Δ* ≤ 0}) / (B + 1) of
+ * resampled differences. Sorts `deltas` in place.
+ */
+export function summarizeDeltas(deltas: Float64Array, confidence: number): Omit<BootstrapResult, 'delta'> {
   let notBetter = 0;
-  for (let b = 0; b < resamples; b++) if ((deltas[b] ?? 0) <= 0) notBetter++;
+  for (let b = 0; b < deltas.length; b++) if ((deltas[b] ?? 0) <= 0) notBetter++;
   deltas.sort();
   const tail = (1 - confidence) / 2;
   return {
-    delta,
     ciLow: quantileSorted(deltas, tail),
     ciHigh: quantileSorted(deltas, 1 - tail),
-    pValue: (1 + notBetter) / (resamples + 1),
+    pValue: (1 + notBetter) / (deltas.length + 1),
   };
 }

@@ -1,4 +1,5 @@
-// Public face of scoring and aggregation: MAP@k, seed ensembles, paired bootstrap, Holm, power.
+// Public face of scoring and aggregation: MAP@k, seed ensembles, paired bootstrap (question-only
+// and seed-aware), Holm, power.
 export { AggregateInputError } from './errors.js';
 export {
   perQuestionScores,
@@ -18,9 +19,11 @@ export {
   bootstrapDeltas,
   differences,
   compileBootstrapOptions,
+  summarizeDeltas,
   DEFAULT_RESAMPLES,
   DEFAULT_CONFIDENCE,
   DEFAULT_BOOTSTRAP_SEED,
+  DEFAULT_RESAMPLE_SEEDS,
   type BootstrapOptions,
   type CompiledBootstrapOptions,
   type BootstrapResult,
@@ -40,6 +43,16 @@ export {
   type PlanInput,
   type PlanResult,
 } from './power.js';
+export {
+  seedAwareBootstrap,
+  seedAwareDeltas,
+  seedMultisetCount,
+  seedMultisets,
+  SeedEnsembles,
+  SEED_CACHE_BYTES,
+  type SeedEnsemblesInput,
+  type SeedAwareResult,
+} from './seeds.js';
 export {
   aggregateStudy,
   type StudyInput,

@@ -9,6 +9,7 @@ import { DEFAULT_ENSEMBLE_METHOD, ensemble, type EnsembleMethod } from './ensemb
 import { AggregateInputError } from './errors.js';
 import { alignProbabilities, DEFAULT_K, mean, perQuestionScores, type Probabilities } from './map.js';
 import { powerAnalysis, type PowerOptions } from './power.js';
+import { SeedEnsembles, seedAwareBootstrap } from './seeds.js';
 import { holm, seedStats } from './stats.js';
 
 export interface StudyRunInput {
@@ -114,12 +115,15 @@ export function aggregateStudy(input: StudyInput): StudyAggregate {
   });
 
   const ensembles = new Map<string, { probs: Float32Array; scores: Float64Array }>();
+  const seedRuns = new Map<string, Probabilities[]>();
   const ablations: AblationSummary[] = names.map((name) => {
     const idx = input.runs.map((r, i) => (r.ablation === name && aligned[i] ? i : -1)).filter((i) => i >= 0);
     const seeds = idx.map((i) => input.runs[i]?.seed ?? NaN);
     if (idx.length === 0) return { name, seeds, seedMean: null, seedStd: null, seedMin: null, seedMax: null, ensembleMapAtK: null };
     const stats = seedStats(idx.map((i) => runs[i]?.mapAtK ?? NaN));
-    const probs = ensemble(idx.map((i) => aligned[i] as Probabilities), method, options);
+    const members = idx.map((i) => aligned[i] as Probabilities);
+    seedRuns.set(name, members);
+    const probs = ensemble(members, method, options);
     const scores = perQuestionScores(probs, answers, k);
     ensembles.set(name, { probs, scores });
     return { name, seeds, seedMean: stats.mean, seedStd: stats.std, seedMin: stats.min, seedMax: stats.max, ensembleMapAtK: mean(scores) };
@@ -135,13 +139,37 @@ export function aggregateStudy(input: StudyInput): StudyAggregate {
     return { a, boot: pairedBootstrap(baseScores, cand, bootstrap), power: powerAnalysis(baseScores, cand, input.power) };
   });
   const adjusted = holm(tests.map((t) => t.boot.pValue));
+
+  // The seed-aware comparison needs at least two seeds on both sides: one seed has no spread to
+  // resample, and resampling only the other side's seeds would understate the noise. The
+  // baseline's multiset ensembles are built once and shared by every comparison.
+  const seedSets = new Map<string, SeedEnsembles>();
+  const seedsOf = (name: string): SeedEnsembles | null => {
+    const members = seedRuns.get(name);
+    if (!members || members.length < 2) return null;
+    let s = seedSets.get(name);
+    if (!s) seedSets.set(name, (s = new SeedEnsembles({ name, runs: members, method, options, answers, k })));
+    return s;
+  };
+  const seedAware = tests.map((t) => {
+    if (!bootstrap.resampleSeeds) return null;
+    const b = seedsOf(input.baseline);
+    const c = seedsOf(t.a.name);
+    return b && c ? seedAwareBootstrap(b, c, bootstrap) : null;
+  });
+  const seedAwareP = seedAware.filter((r) => r !== null).map((r) => r.pValue);
+  const seedAwareHolm = holm(seedAwareP);
+
+  let j = 0;
   tests.forEach((t, i) => {
+    const sa = seedAware[i];
     t.a.vsBaseline = {
       baseline: input.baseline,
       ...t.boot,
       pValueHolm: adjusted[i] ?? 1,
       minDetectable: t.power.minDetectable,
       questionsNeeded: t.power.questionsNeeded,
+      ...(sa ? { seedAware: { ...sa, pValueHolm: seedAwareHolm[j++] ?? 1 } } : {}),
     };
   });
 

@@ -329,6 +329,7 @@ function toAblationStatus(s: StudySummary): NonNullable<FineTuneJobStatus['ablat
           pValueHolm: a.vsBaseline.pValueHolm,
           minDetectable: a.vsBaseline.minDetectable,
           questionsNeeded: a.vsBaseline.questionsNeeded,
+          ...(a.vsBaseline.seedAware ? { seedAware: a.vsBaseline.seedAware } : {}),
         }
       : null,
   }));
