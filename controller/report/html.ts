@@ -22,6 +22,8 @@ th:first-child, td:first-child { text-align: left; }
 td.num { font-variant-numeric: tabular-nums; }
 tr.baseline td { background: #f6f8fb; }
 tr.best td:first-child { font-weight: 700; }
+tr.seed-aware td { color: #555; font-size: .85rem; border-bottom-style: dashed; }
+tr.seed-aware td.sub { padding-left: 26px; }
 td.failed { color: #b00020; font-weight: 600; }
 .mark { display: inline-block; font-size: .72rem; padding: 0 5px; margin-left: 6px; border-radius: 3px; color: #fff; vertical-align: 1px; }
 .mark.baseline { background: #5a6b86; }
@@ -42,6 +44,7 @@ svg.chart .band-label { font-size: 10px; fill: #8a7f5e; }
 svg.chart .series { stroke-width: 1.6; }
 svg.chart .baseline { stroke: #5a6b86; stroke-dasharray: 5 4; stroke-width: 1.2; }
 svg.chart .interval line { stroke-width: 2.2; }
+svg.chart .interval.seed-aware line { stroke-width: 1.4; stroke-dasharray: 3 2; }
 svg.chart .seed { fill: #fff; stroke-width: 1.5; }
 svg.chart .category { font-size: 12px; fill: #222; }
 svg.chart .value { font-size: 11px; fill: #222; font-weight: 600; }
@@ -67,7 +70,18 @@ function resultsTable(m: TableModel): string {
     if (m.hasHolm) cells.push(`<td class="num">${esc(r.pHolm)}</td>`);
     if (m.hasPower) cells.push(`<td class="num">${esc(r.power)}</td>`);
     const cls = [r.isBaseline ? 'baseline' : '', r.isBest ? 'best' : ''].filter(Boolean).join(' ');
-    return `<tr${cls ? ` class="${cls}"` : ''} data-ablation="${esc(r.name)}" title="${esc(rowLabel(r))}">${cells.join('')}</tr>`;
+    const main = `<tr${cls ? ` class="${cls}"` : ''} data-ablation="${esc(r.name)}" title="${esc(rowLabel(r))}">${cells.join('')}</tr>`;
+    if (r.seedAware === undefined) return main;
+    // A second row under the ablation's: the seed-aware CI and p-values under the question-only ones.
+    const sub = [
+      `<td class="sub">${esc(m.seedAwareLabel)}</td>`,
+      `<td colspan="${r.seeds.length + 2}"></td>`,
+      `<td class="num">${esc(r.seedAware.ci)}</td>`,
+      `<td class="num">${esc(r.seedAware.p)}</td>`,
+    ];
+    if (m.hasHolm) sub.push(`<td class="num">${esc(r.seedAware.pHolm)}</td>`);
+    if (m.hasPower) sub.push('<td></td>');
+    return `${main}<tr class="seed-aware" data-seed-aware="${esc(r.name)}" title="${esc(`${r.name}: seeds resampled too`)}">${sub.join('')}</tr>`;
   });
   return `<table class="results" id="results-table"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -86,15 +100,20 @@ function scoreSection(results: StudyResults): string {
       ensemble: a.ensembleMapAtK,
       seeds: seeds.map((seed) => ({ seed, score: results.runs.find((r) => r.ablation === a.name && r.seed === seed)?.mapAtK ?? null })),
       ...(v !== undefined && base !== null ? { interval: { low: base + v.ciLow, high: base + v.ciHigh, p: v.pValue, delta: v.delta } } : {}),
+      ...(v?.seedAware !== undefined && base !== null ? { seedAwareInterval: { low: base + v.seedAware.ciLow, high: base + v.seedAware.ciHigh, p: v.seedAware.pValue, delta: v.delta } } : {}),
     };
   });
+  const seedAware = columns.some((c) => c.seedAwareInterval !== undefined);
   const label = `Ensemble MAP@${results.k} per ablation`;
   const chart = scoreChart(columns, { label, yLabel: `MAP@${results.k}`, baseline: base, confidence: conf });
   const caption =
     `Filled dot: the ${esc(results.evaluation.ensemble)} ensemble of the ablation's seeds; hollow dots: each seed alone. ` +
     `Bars: the ${conf} paired-bootstrap interval of the difference Δ to the baseline (${esc(baselineName)}), drawn on the MAP scale at ` +
     `baseline + Δ, so a bar that crosses the dashed baseline line is a difference the validation set cannot tell from zero. ` +
-    `p is one-sided (share of resamples with Δ* ≤ 0).`;
+    `p is one-sided (share of resamples with Δ* ≤ 0).` +
+    (seedAware
+      ? ` Thin dashed bars just left of them: the same interval with the training seeds resampled too (each resample redraws every ablation's seeds, the baseline's too, rebuilds the ensembles, then redraws the questions), so they include seed variance.`
+      : '');
   return `<section id="scores"><h2>${esc(label)}</h2><figure>${chart}<figcaption>${caption}</figcaption></figure></section>`;
 }
 
@@ -214,7 +233,7 @@ export function renderReportHtml(results: StudyResults, curves: RunCurves[]): st
   const meta = [
     `<p class="meta">Written ${esc(results.createdAt)}${where}</p>`,
     `<p class="meta">Validation: <code>${esc(results.validation.path)}</code>, ${results.validation.questions} questions, sha256 <code>${esc(results.validation.sha256.slice(0, 12))}…</code></p>`,
-    `<p class="meta">MAP@${results.k} · ${esc(e.ensemble)} ensemble · baseline <strong>${esc(e.baseline)}</strong> · paired bootstrap, ${e.bootstrap.resamples} resamples, ${esc(formatConfidence(e.bootstrap.confidence))} confidence, seed ${e.bootstrap.seed}</p>`,
+    `<p class="meta">MAP@${results.k} · ${esc(e.ensemble)} ensemble · baseline <strong>${esc(e.baseline)}</strong> · paired bootstrap, ${e.bootstrap.resamples} resamples, ${esc(formatConfidence(e.bootstrap.confidence))} confidence, seed ${e.bootstrap.seed}${e.bootstrap.resampleSeeds === true ? ', and again with the training seeds resampled' : ''}</p>`,
   ].join('');
   const best = results.best === null ? '' : `<p class="meta">Best: <strong>${esc(results.best.ablation)}</strong>, ensemble MAP@${results.k} ${esc(formatScore(results.best.ensembleMapAtK))}</p>`;
   return [

@@ -64,6 +64,7 @@ export function checkResults(value: unknown, file: string): StudyResults {
   c.field(ev, '$.evaluation', 'baseline', isStr, 'a string');
   const bs = c.field(ev, '$.evaluation', 'bootstrap', isObj, 'an object');
   for (const k of ['resamples', 'confidence', 'seed']) c.field(bs, '$.evaluation.bootstrap', k, isNum, 'a number');
+  c.field(bs, '$.evaluation.bootstrap', 'resampleSeeds', (v) => typeof v === 'boolean', 'true or false', true);
   const val = c.field(value, '$', 'validation', isObj, 'an object');
   c.field(val, '$.validation', 'path', isStr, 'a string');
   c.field(val, '$.validation', 'sha256', isStr, 'a string');
@@ -106,6 +107,8 @@ export function checkResults(value: unknown, file: string): StudyResults {
       for (const k of ['delta', 'ciLow', 'ciHigh', 'pValue']) c.field(v, vp, k, isNum, 'a number');
       for (const k of ['pValueHolm', 'minDetectable']) c.field(v, vp, k, isNum, 'a number', true);
       c.field(v, vp, 'questionsNeeded', isNumOrNull, 'a number or null', true);
+      const sa = c.field(v, vp, 'seedAware', isObj, 'an object', true);
+      if (sa !== undefined) for (const k of ['ciLow', 'ciHigh', 'pValue', 'pValueHolm']) c.field(sa, `${vp}.seedAware`, k, isNum, 'a number');
     }
   });
   const best = (value as Record<string, unknown>)['best'];

@@ -171,6 +171,8 @@ export interface ScoreColumn {
   seeds: Array<{ seed: number; score: number | null }>;
   /** The Δ interval moved onto the baseline's ensemble value, with the p value; absent for the baseline. */
   interval?: { low: number; high: number; p: number; delta: number };
+  /** The same with the training seeds resampled too (drawn dashed, just left of `interval`). */
+  seedAwareInterval?: { low: number; high: number; p: number; delta: number };
 }
 
 /** Ensemble MAP@k per ablation: a dot per ensemble, hollow dots per seed, an interval bar per
@@ -183,6 +185,7 @@ export function scoreChart(columns: ScoreColumn[], opts: { label: string; yLabel
     if (c.ensemble !== null) values.push(c.ensemble);
     for (const s of c.seeds) if (s.score !== null) values.push(s.score);
     if (c.interval) values.push(c.interval.low, c.interval.high);
+    if (c.seedAwareInterval) values.push(c.seedAwareInterval.low, c.seedAwareInterval.high);
   }
   if (opts.baseline !== null) values.push(opts.baseline);
   let svg = open(f, opts.label);
@@ -205,6 +208,14 @@ export function scoreChart(columns: ScoreColumn[], opts: { label: string; yLabel
       const [ly, hy] = [y(low), y(high)];
       svg += `<g class="interval" stroke="${esc(c.color)}"><title>${esc(title)}</title><line x1="${n(cx)}" x2="${n(cx)}" y1="${n(ly)}" y2="${n(hy)}"/><line x1="${n(cx - 8)}" x2="${n(cx + 8)}" y1="${n(ly)}" y2="${n(ly)}"/><line x1="${n(cx - 8)}" x2="${n(cx + 8)}" y1="${n(hy)}" y2="${n(hy)}"/></g>`;
       svg += `<text class="p-label" x="${n(cx)}" y="${n(Math.min(hy, ly) - 6)}" text-anchor="middle">p ${esc(p < 0.001 ? '< 0.001' : p.toFixed(3))}</text>`;
+    }
+    if (c.seedAwareInterval) {
+      const { low, high, p } = c.seedAwareInterval;
+      const title = `${c.name}, seeds resampled too: ${opts.confidence} CI of Δ [${low.toFixed(3)}, ${high.toFixed(3)}] on the baseline's scale, p ${p < 0.001 ? '< 0.001' : p.toFixed(3)}`;
+      const [ly, hy] = [y(low), y(high)];
+      // Between the seeds' row and the ensemble dot: the value label sits right of the dot.
+      const sx = cx - 12;
+      svg += `<g class="interval seed-aware" stroke="${esc(c.color)}"><title>${esc(title)}</title><line x1="${n(sx)}" x2="${n(sx)}" y1="${n(ly)}" y2="${n(hy)}"/><line x1="${n(sx - 4)}" x2="${n(sx + 4)}" y1="${n(ly)}" y2="${n(ly)}"/><line x1="${n(sx - 4)}" x2="${n(sx + 4)}" y1="${n(hy)}" y2="${n(hy)}"/></g>`;
     }
     const scored = c.seeds.filter((s) => s.score !== null);
     scored.forEach((s, j) => {

@@ -35,6 +35,14 @@ export interface SeedCell {
   failed: boolean;
 }
 
+/** The cells of a row's second line: the comparison with training seeds resampled too. */
+export interface SeedAwareCells {
+  /** `[low, high]` of Δ, or MISSING where it cannot be estimated (fewer than two seeds). */
+  ci: string;
+  p: string;
+  pHolm: string;
+}
+
 export interface TableRow {
   name: string;
   isBaseline: boolean;
@@ -47,6 +55,8 @@ export interface TableRow {
   p: string;
   pHolm: string;
   power: string;
+  /** Present on compared rows when the study asked for the seed-aware bootstrap. */
+  seedAware?: SeedAwareCells;
 }
 
 export interface TableModel {
@@ -56,6 +66,8 @@ export interface TableModel {
   /** Whether any ablation carries the optional columns. */
   hasHolm: boolean;
   hasPower: boolean;
+  /** Label of the second line that compared rows get when the seed-aware bootstrap was asked for. */
+  seedAwareLabel: string;
   rows: TableRow[];
   /** Lines under the table: the legend of the markings and any failed or incomplete runs. */
   notes: string[];
@@ -80,12 +92,26 @@ function powerCell(a: AblationResult): string {
   return n === undefined || n === null ? formatScore(v.minDetectable) : `${formatScore(v.minDetectable)} (n≈${Math.round(n)})`;
 }
 
+/** Label of a row's second line: the same comparison with the training seeds resampled too. */
+export const SEED_AWARE_LABEL = '↳ seeds resampled';
+
+function seedAwareCells(a: AblationResult, baselineSeeds: number): SeedAwareCells {
+  const s = a.vsBaseline?.seedAware;
+  if (s === undefined) {
+    const few = Math.min(a.seeds.length, baselineSeeds);
+    return { ci: `${MISSING} (${baselineSeeds < a.seeds.length ? 'baseline ' : ''}${few} seed${few === 1 ? '' : 's'})`, p: MISSING, pHolm: MISSING };
+  }
+  return { ci: `[${formatDelta(s.ciLow)}, ${formatDelta(s.ciHigh)}]`, p: formatP(s.pValue), pHolm: formatP(s.pValueHolm) };
+}
+
 /** Decides every cell of the results table. */
 export function tableModel(results: StudyResults): TableModel {
   const seeds = [...new Set([...results.ablations.flatMap((a) => a.seeds), ...results.runs.map((r) => r.seed)])].sort((x, y) => x - y);
   const baseline = results.evaluation.baseline;
   const best = results.best?.ablation;
   const conf = formatConfidence(results.evaluation.bootstrap.confidence);
+  const seedAwareAsked = results.evaluation.bootstrap.resampleSeeds === true || results.ablations.some((a) => a.vsBaseline?.seedAware !== undefined);
+  const baseSeeds = results.ablations.find((a) => a.name === baseline)?.seeds.length ?? 0;
   const rows = results.ablations.map((a): TableRow => {
     const v = a.vsBaseline;
     return {
@@ -99,6 +125,7 @@ export function tableModel(results: StudyResults): TableModel {
       p: v === undefined ? MISSING : formatP(v.pValue),
       pHolm: v?.pValueHolm === undefined ? MISSING : formatP(v.pValueHolm),
       power: powerCell(a),
+      ...(seedAwareAsked && v !== undefined ? { seedAware: seedAwareCells(a, baseSeeds) } : {}),
     };
   });
   const notes: string[] = [];
@@ -110,6 +137,15 @@ export function tableModel(results: StudyResults): TableModel {
     notes.push(
       `min Δ (80% power): the smallest Δ these ${results.validation.questions} questions detect 80% of the time (two-sided α = 0.05); n≈: validation questions needed to detect the observed Δ. A CI that crosses 0 means "not resolved on these questions", not "no difference".`,
     );
+  }
+  if (seedAwareAsked) {
+    notes.push(
+      `${SEED_AWARE_LABEL}: the same Δ with training-seed variance included — each of the ${results.evaluation.bootstrap.resamples} resamples first redraws every ablation's seeds with replacement (the baseline's too) and rebuilds the ensembles, then redraws the questions; ${conf} CI, p and p (Holm) as above. A gain whose interval crosses 0 here may not survive another draw of seeds; with ${seeds.length} seed${seeds.length === 1 ? '' : 's'} per ablation the estimate is rough.`,
+    );
+    const lacking = results.ablations.filter((a) => a.vsBaseline !== undefined && a.vsBaseline.seedAware === undefined).map((a) => a.name);
+    if (lacking.length > 0) {
+      notes.push(`${SEED_AWARE_LABEL}: not estimable for ${lacking.join(', ')}: seed variance cannot be estimated from one seed (it needs at least 2 seeds in both the ablation and the baseline).`);
+    }
   }
   const failed = results.runs.filter((r) => r.mapAtK === null);
   if (failed.length > 0) {
@@ -125,6 +161,7 @@ export function tableModel(results: StudyResults): TableModel {
     deltaHeader: `Δ vs ${baseline} [${conf} CI]`,
     hasHolm: rows.some((r) => r.pHolm !== MISSING),
     hasPower: rows.some((r) => r.power !== MISSING),
+    seedAwareLabel: SEED_AWARE_LABEL,
     rows,
     notes,
   };
@@ -141,11 +178,16 @@ export function renderTable(results: StudyResults): string {
   const header = ['ablation', ...m.seeds.map((s) => `seed ${s}`), 'mean ± std', 'ensemble', m.deltaHeader, 'p'];
   if (m.hasHolm) header.push('p (Holm)');
   if (m.hasPower) header.push('min Δ (80% power)');
-  const body = m.rows.map((r) => {
+  const body = m.rows.flatMap((r) => {
     const cells = [rowLabel(r), ...r.seeds.map((c) => c.text), r.meanStd, r.ensemble, r.delta, r.p];
     if (m.hasHolm) cells.push(r.pHolm);
     if (m.hasPower) cells.push(r.power);
-    return cells;
+    if (r.seedAware === undefined) return [cells];
+    // The second line puts the seed-aware CI and p-values under the question-only ones.
+    const sub = [`  ${m.seedAwareLabel}`, ...r.seeds.map(() => ''), '', '', r.seedAware.ci, r.seedAware.p];
+    if (m.hasHolm) sub.push(r.seedAware.pHolm);
+    if (m.hasPower) sub.push('');
+    return [cells, sub];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   // The name column reads left to right; numbers line up on the right.

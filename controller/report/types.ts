@@ -29,7 +29,8 @@ export interface EvaluationSettings {
   ensemble: string;
   /** The ablation every other one is compared with. */
   baseline: string;
-  bootstrap: { resamples: number; confidence: number; seed: number };
+  /** `resampleSeeds`: whether the seed-aware comparison was asked for (absent in older files: no). */
+  bootstrap: { resamples: number; confidence: number; seed: number; resampleSeeds?: boolean };
 }
 
 /** One (ablation, seed) training run. */
@@ -64,7 +65,8 @@ export interface AblationResult {
 
 /**
  * The paired-bootstrap comparison of an ablation's ensemble with the baseline's, as results.json
- * holds it (an older file lacks the Holm p-value and the power figures), with the baseline's name.
+ * holds it (an older file lacks the Holm p-value and the power figures), with the baseline's name;
+ * `seedAware` only where the seed-aware bootstrap was asked for and both sides had 2+ seeds.
  */
 export interface ResultsComparison extends RecordedBaselineComparison {
   baseline: string;

@@ -116,3 +116,16 @@ export async function writeStudy(dir: string, results: StudyResults = studyResul
     await writeFile(join(dir, run.files.curves), JSON.stringify(runCurves(run.ablation, run.seed)));
   }
 }
+
+/**
+ * The same study with the seed-aware bootstrap asked for: differential-lr's gain holds on these
+ * questions but not once seeds are redrawn; frozen-embeddings has it too.
+ */
+export function seedAwareResults(): StudyResults {
+  const r = studyResults();
+  r.evaluation.bootstrap.resampleSeeds = true;
+  const [, frozen, differential] = r.ablations;
+  if (frozen?.vsBaseline) frozen.vsBaseline.seedAware = { ciLow: -0.0268, ciHigh: 0.0197, pValue: 0.6203, pValueHolm: 0.6203 };
+  if (differential?.vsBaseline) differential.vsBaseline.seedAware = { ciLow: -0.0041, ciHigh: 0.0402, pValue: 0.0791, pValueHolm: 0.1582 };
+  return r;
+}

@@ -12,7 +12,7 @@ import {
   ResultsShapeError,
   writeReport,
 } from '../../controller/report/mod.js';
-import { runCurves, studyResults, writeStudy } from './fixture.js';
+import { runCurves, seedAwareResults, studyResults, writeStudy } from './fixture.js';
 
 function allCurves() {
   return studyResults()
@@ -119,6 +119,30 @@ test('readResults: missing, non-JSON and misshapen files each raise their own er
     Object.assign(v, { delta: 0, questionsNeeded: null });
     await writeFile(join(dir, 'results.json'), JSON.stringify(zero));
     assert.equal((await readResults(dir)).ablations[1]?.vsBaseline?.questionsNeeded, null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('html: with seeds resampled, a second table row and a dashed interval per comparison, explained in the caption', async () => {
+  const html = renderReportHtml(seedAwareResults(), []);
+  assert.match(html, /<tr class="seed-aware" data-seed-aware="differential-lr"[^>]*><td class="sub">↳ seeds resampled<\/td><td colspan="5"><\/td><td class="num">\[-0\.004, \+0\.040\]<\/td><td class="num">0\.079<\/td><td class="num">0\.158<\/td><td><\/td><\/tr>/);
+  assert.doesNotMatch(html, /data-seed-aware="full"/);
+  // differential-lr: baseline 0.6317 + [-0.0041, 0.0402] = [0.6276, 0.6719].
+  assert.match(html, /<g class="interval seed-aware"[^>]*><title>differential-lr, seeds resampled too: 95% CI of Δ \[0\.628, 0\.672\] on the baseline&#39;s scale, p 0\.079/);
+  assert.match(html, /Thin dashed bars just left of them: the same interval with the training seeds resampled too/);
+  assert.match(html, /seed 0, and again with the training seeds resampled<\/p>/);
+  assert.doesNotMatch(renderReportHtml(studyResults(), []), /class="(interval )?seed-aware"|seeds resampled/);
+
+  // results.json round trip: the field is read back, and a misshapen one is named.
+  const dir = await mkdtemp(join(tmpdir(), 'ablate-report-'));
+  try {
+    await writeFile(join(dir, 'results.json'), JSON.stringify(seedAwareResults()));
+    assert.equal((await readResults(dir)).ablations[2]?.vsBaseline?.seedAware?.pValueHolm, 0.1582);
+    const bad = seedAwareResults() as unknown as { ablations: Array<{ vsBaseline?: { seedAware?: Record<string, unknown> } }> };
+    (bad.ablations[2]?.vsBaseline?.seedAware as Record<string, unknown>)['ciHigh'] = 'wide';
+    await writeFile(join(dir, 'results.json'), JSON.stringify(bad));
+    await assert.rejects(readResults(dir), (e: unknown) => e instanceof ResultsShapeError && e.field === '$.ablations[2].vsBaseline.seedAware.ciHigh');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

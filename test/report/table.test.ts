@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTable, type StudyResults } from '../../controller/report/mod.js';
-import { studyResults } from './fixture.js';
+import { seedAwareResults, studyResults } from './fixture.js';
 
 /** The cells of the table line that starts with `label`, split on runs of 2+ spaces. */
 function row(table: string, label: string): string[] {
@@ -75,4 +75,33 @@ test('table: a study where every run failed renders dashes, not NaN', () => {
   assert.equal(row(t, 'differential-lr')[0], 'differential-lr');
   assert.deepEqual(row(t, 'full'), ['full (baseline)', 'failed', 'failed', 'failed', '—', '—', '—', '—']);
   assert.match(t, /9 of 9 runs have no score/);
+});
+
+test('table: with seeds resampled, a second line under each comparison shows that CI, p and p (Holm); the legend says what it resamples', () => {
+  const r = seedAwareResults();
+  const t = renderTable(r);
+  const lines = t.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('differential-lr'));
+  assert.deepEqual(lines[at + 1]?.trim().split(/ {2,}/), ['↳ seeds resampled', '[-0.004, +0.040]', '0.079', '0.158']);
+  // The seed-aware interval sits under the question-only one, right-aligned in the Δ column.
+  const end = (lines[at] ?? '').indexOf('+0.033]') + '+0.033]'.length;
+  assert.equal(lines[at + 1]?.slice(end - '+0.040]'.length, end), '+0.040]');
+  assert.ok(!lines[lines.findIndex((l) => l.startsWith('full')) + 1]?.includes('seeds resampled'), 'the baseline has no second line');
+  assert.match(t, /↳ seeds resampled: the same Δ with training-seed variance included — each of the 10000 resamples first redraws every ablation's seeds with replacement \(the baseline's too\)/);
+
+  // One seed left: no interval, said in the cell and under the table.
+  const frozen = r.ablations[1];
+  assert.ok(frozen?.vsBaseline);
+  delete frozen.vsBaseline.seedAware;
+  frozen.seeds = [0];
+  const one = renderTable(r);
+  const i = one.split('\n').findIndex((l) => l.startsWith('frozen-embeddings'));
+  assert.deepEqual(one.split('\n')[i + 1]?.trim().split(/ {2,}/), ['↳ seeds resampled', '— (1 seed)', '—', '—']);
+  assert.match(one, /not estimable for frozen-embeddings: seed variance cannot be estimated from one seed/);
+});
+
+test('table: without resampleSeeds there is no second line and no seed-aware legend', () => {
+  const t = renderTable(studyResults());
+  assert.doesNotMatch(t, /seeds resampled/);
+  assert.equal(t.split('\n').filter((l) => l.startsWith('differential-lr')).length, 1);
 });
