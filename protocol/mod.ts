@@ -55,6 +55,7 @@ export {
   DEFAULT_DUPLICATE_WINDOW_SECONDS,
   DEFAULT_MAX_ACK_PENDING,
   DEFAULT_MAX_DELIVER,
+  DEFAULT_PULL_BYTES,
   NatsTransport,
   type NatsCredentials,
   type NatsTransportOptions,

@@ -37,8 +37,15 @@ export const DEFAULT_MAX_DELIVER = 20;
 export const DEFAULT_MAX_ACK_PENDING = 20_000;
 /** @default 5000 ms for the first connection; after that the client reconnects forever */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-/** Messages pulled per batch; a stopping consumer nak's at most this many. @default 64 */
-export const DEFAULT_PULL_BATCH = 64;
+/**
+ * Bytes one pull asks for (the client also caps it at 100 messages; a stopping consumer nak's at
+ * most those). Bounded by bytes, not by a message count: 64 predictions chunks of ~1 MiB pulled at
+ * once from a full stream (a restarted controller catching up) exceed the server's 64 MiB
+ * max_pending for the connection, which the server then drops as a slow consumer — every message
+ * in flight came back only after the ack wait (bench/stream.ts: 60 s to drain 30 runs; 0.6 s with
+ * this bound). @default 16 MiB
+ */
+export const DEFAULT_PULL_BYTES = 16 * 1024 * 1024;
 
 export interface NatsCredentials {
   user?: string;
@@ -164,7 +171,7 @@ class NatsConsumption implements Consumption {
       try {
         const consumer = await this.js.consumers.get(this.stream, this.durable);
         if (this.stopping) return;
-        this.messages = await consumer.consume({ max_messages: DEFAULT_PULL_BATCH });
+        this.messages = await consumer.consume({ max_bytes: DEFAULT_PULL_BYTES });
         for await (const m of this.messages) {
           // Pulled but not handed over: give it straight back so the durable's next consumer has it.
           if (this.stopping) {
