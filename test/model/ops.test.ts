@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../trainer/backend.js';
 import { embeddingLookup, matMul, skewBySlicing, skewToSquare } from '../../trainer/model/mod.js';
+import { unbroadcastTo } from '../../trainer/model/ops.js';
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`ops on ${backend}`, () => {
@@ -63,6 +64,17 @@ for (const backend of ['cpu', 'wasm'] as const) {
       })))];
       close(gb!.arraySync(), wantB, 'gradient of b');
       tf.dispose([a, bT, w, ga!, gb!]);
+    });
+
+    test('unbroadcastTo: sums the broadcast axes, leading (row-sum kernel) or not (tf.sum)', async () => {
+      await selectBackend(backend);
+      const dy = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]);
+      assert.deepEqual(unbroadcastTo(dy, [2]).arraySync(), [36, 42]);
+      assert.deepEqual(unbroadcastTo(dy, [1, 1, 2]).arraySync(), [[[36, 42]]]);
+      assert.deepEqual(unbroadcastTo(dy, [3, 2]).arraySync(), [[8, 10], [12, 14], [16, 18]]);
+      assert.deepEqual(unbroadcastTo(dy, [2, 1, 2]).arraySync(), [[[9, 12]], [[27, 30]]]);
+      assert.deepEqual(unbroadcastTo(dy, [3, 1]).arraySync(), [[18], [26], [34]]);
+      tf.dispose(dy);
     });
   });
 }

@@ -5,13 +5,10 @@
 // already registered (by the bundle, if some dependency loads it) is left as it is.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { matMul } from './ops.js';
+import { matMul, unbroadcastTo } from './ops.js';
 
 /** Sums `dy` over the axes where `shape` was broadcast, and gives it `shape`. */
-function unbroadcast(dy: Tensor, shape: number[]): Tensor {
-  const axes = tf.broadcast_util.getReductionAxes(shape, dy.shape);
-  return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
-}
+const unbroadcast = (dy: Tensor, shape: number[]): Tensor => unbroadcastTo(dy, shape);
 
 /** Gradient of a reduction of x over `axis`: dy (kept dims or not) spread back over the reduced axes. */
 function spread(dy: Tensor, x: Tensor, attrs: NamedAttrMap): Tensor {

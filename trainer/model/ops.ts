@@ -160,6 +160,56 @@ tf.registerGradient({
   gradFunc: (dy) => ({ x: () => tf.engine().runKernel(REL_SHIFT_GRAD, { x: dy as tf.Tensor }) as tf.Tensor }),
 });
 
+/** out[c] = Σ_r x[r·C + c] over a flat [R, C] buffer, accumulated in double precision. */
+function sumRowsValues(x: Float32Array, out: Float32Array, cols: number): void {
+  const acc = new Float64Array(cols);
+  for (let base = 0; base < x.length; base += cols) {
+    for (let c = 0; c < cols; c++) acc[c]! += x[base + c]!;
+  }
+  out.set(acc);
+}
+
+const SUM_ROWS = 'AblateSumRows';
+for (const backendName of ['cpu', 'wasm']) {
+  tf.registerKernel({
+    kernelName: SUM_ROWS,
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs['x']!;
+      const cols = x.shape[1]!;
+      if (backendName === 'cpu') {
+        const b = backend as unknown as CpuBackendLike;
+        const out = new Float32Array(cols);
+        sumRowsValues(b.data.get(x.dataId).values as Float32Array, out, cols);
+        return b.makeTensorInfo([cols], 'float32', out);
+      }
+      const b = backend as unknown as WasmBackendLike;
+      const out = b.makeOutput([cols], 'float32');
+      sumRowsValues(b.typedArrayFromHeap(x), b.typedArrayFromHeap(out), cols);
+      return out;
+    },
+  });
+}
+
+/**
+ * `dy` summed over the axes where `shape` was broadcast, reshaped to `shape` — the gradient of a
+ * broadcast operand. When those axes are the leading ones (a bias or LayerNorm weight: [N, S, H]
+ * → [H]) it is one pass over dy in a JS kernel on cpu and wasm; the wasm backend's Sum over
+ * non-innermost axes transposes dy first.
+ */
+export function unbroadcastTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = tf.broadcast_util.getReductionAxes(shape, dy.shape);
+  if (axes.length === 0) return tf.reshape(dy, shape);
+  const lead = dy.rank - shape.length;
+  const leading = axes.every((a, i) => a === i) && dy.shape.slice(axes.length).every((d, i) => (shape[axes.length - lead + i] ?? d) === d);
+  if (leading && dy.size > 0 && dy.dtype === 'float32' && tf.getKernel(SUM_ROWS, tf.getBackend()) !== undefined) {
+    const rows = dy.shape.slice(0, axes.length).reduce((x, d) => x * d, 1);
+    const x2 = tf.reshape(dy, [rows, dy.size / rows]);
+    return tf.reshape(tf.engine().runKernel(SUM_ROWS, { x: x2 }) as tf.Tensor, shape);
+  }
+  return tf.reshape(tf.sum(dy, axes), shape);
+}
+
 /**
  * [..., S, 2S−1] with column k meaning "the key at offset k − (S−1) from the row" → [..., S, S]
  * with out[i, j] = x[i, j − i + S − 1] (the Transformer-XL "relative shift"), instead of a
@@ -293,12 +343,6 @@ tf.registerKernel({
     return out;
   },
 });
-
-/** Sums `dy` over the axes where `shape` was broadcast, and gives it `shape`. */
-function unbroadcastTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
-  const axes = tf.broadcast_util.getReductionAxes(shape, dy.shape);
-  return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
-}
 
 /**
  * dB of a × b when b is shared over some batch axes of a (the relative-position terms: b is
