@@ -1,12 +1,13 @@
 // Prediction stream (issue #7 item 4a): predictions for 100,000 questions × 30 runs go through
-// JetStream into the collector — ours: 30 Publishers (chunking, digest, one awaited publish per
-// chunk, done) and one Collector (parse, validate, assemble, digest check, ack) — against the
+// JetStream into the collector — ours: 30 Publishers (checks, v2 chunking with float32 base64,
+// digest, one awaited publish per chunk, done) and one Collector (parse, validate, assemble into
+// one Float32Array per run, digest check, ack) — against the
 // limit: a raw JetStream publish/consume of the same bytes (the chunks ours sends, encoded
 // beforehand) on the same server with the same concurrency (runs published one after another, one
 // pull consumer acking every message). Each measurement uses a fresh stream with a unique name,
 // deleted afterwards.
 //
-//   npx tsx bench/stream.ts [--questions 100000] [--runs 30] [--repeats 3] [--publishers 1] [--nats nats://127.0.0.1:4222]
+//   npx tsx bench/stream.ts [--questions 100000] [--runs 30] [--repeats 3] [--publishers 1] [--no-drain] [--nats nats://127.0.0.1:4222]
 //
 // Writes bench/results/stream.json (rows per second; ratio = ours / raw, goal ≥ 0.5).
 import { randomBytes } from 'node:crypto';
@@ -14,13 +15,14 @@ import { connect } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Collector, runKey, type ExpectedRun } from '../controller/collector/mod.js';
 import {
+  DEFAULT_PULL_BYTES,
   NatsTransport,
   Publisher,
   PROTOCOL_VERSION,
   chunkPredictions,
   doneMsgId,
   encodeMessage,
-  predictionsSha256,
+  predictionsSha256V2,
   runSubjects,
   type RunSubjects,
 } from '../protocol/mod.js';
@@ -33,6 +35,8 @@ const repeats = intFlag(argv, '--repeats', Math.min(DEFAULT_REPEATS, 3));
 const servers = flag(argv, '--nats') ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 /** `--only ours` (or ours-drain, raw) runs one side, for a CPU profile of it (`node --cpu-prof --import tsx`); no result is written. */
 const only = flag(argv, '--only');
+/** `--no-drain`: skip the drain-only measurement (each can wait out 30 s pull expiries; see BENCHMARKS.md). */
+const drainToo = !argv.includes('--no-drain');
 if (only !== undefined && !['ours', 'ours-drain', 'raw'].includes(only)) throw new Error(`--only: '${only}' is not one of ours, ours-drain, raw`);
 /**
  * Runs publishing at once. All 30 at once in one process would block the event loop for every
@@ -46,8 +50,8 @@ const SEEDS = 3;
 const VALIDATION_SHA = 'a'.repeat(64);
 /** Held chunks per durable: the collector keeps every chunk of an unfinished run un-acked. */
 const MAX_ACK_PENDING = 20_000;
-/** Pull batch of the raw consumer, the same as NatsTransport's. */
-const PULL_BATCH = 64;
+/** Bytes per pull of the raw consumer, the same as NatsTransport's (DEFAULT_PULL_BYTES). */
+const PULL_BYTES = DEFAULT_PULL_BYTES;
 
 interface Run {
   ablation: string;
@@ -55,10 +59,8 @@ interface Run {
   runUid: string;
   ids: string[];
   /**
-   * `questions × OPTIONS` float32 softmax rows, as a trainer's `dataSync()` hands them over. Kept
-   * flat: 3 million small row arrays held for the whole benchmark would tax every GC of the
-   * collector under test with memory no real controller holds; rows() makes a run's rows when it
-   * is published.
+   * `questions × OPTIONS` float32 softmax values, row-major, as a trainer's `dataSync()` hands them
+   * over — and as the trainer passes them to `Publisher.predictions` (trainer/run/train.ts).
    */
   flat: Float32Array;
 }
@@ -77,11 +79,6 @@ function makeRuns(): Run[] {
     }
     return { ablation: `ablation${Math.floor(r / SEEDS)}`, seed: r % SEEDS, runUid: `bench-${r}`, ids, flat };
   });
-}
-
-/** The rows a trainer passes to `Publisher.predictions` (float32 values as JS numbers). */
-function rows(r: Run): number[][] {
-  return Array.from({ length: r.ids.length }, (_, q) => Array.from(r.flat.subarray(q * OPTIONS, (q + 1) * OPTIONS)));
 }
 
 function subjectsOf(prefix: string, job: string, r: Run): RunSubjects {
@@ -120,7 +117,7 @@ async function oursOnce(data: Run[], drain = false): Promise<{ ms: number; publi
     const publishAll = (): Promise<unknown> =>
       inParallel(data, async (r) => {
         const p = await Publisher.create({ transport: pub, subjects: subjectsOf(prefix, job, r), runUid: r.runUid, attempt: 1 });
-        await p.predictions(r.ids, rows(r));
+        await p.predictions(r.ids, { values: r.flat, width: OPTIONS });
         await p.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: {} });
       });
     if (drain) await publishAll();
@@ -144,7 +141,7 @@ async function oursOnce(data: Run[], drain = false): Promise<{ ms: number; publi
 /** The bytes ours puts on the wire, per run: its chunks and its done message. */
 function encodeAll(data: Run[]): { run: Run; messages: { kind: 'predictions' | 'done'; msgId: string; data: Uint8Array }[] }[] {
   return data.map((r) => {
-    const probs = rows(r);
+    const probs = { values: r.flat, width: OPTIONS };
     const chunks = chunkPredictions(r.ids, probs, { runUid: r.runUid, attempt: 1 });
     const done = encodeMessage({
       v: PROTOCOL_VERSION,
@@ -154,7 +151,7 @@ function encodeAll(data: Run[]): { run: Run; messages: { kind: 'predictions' | '
       chunks: chunks.length,
       count: r.ids.length,
       validationSha256: VALIDATION_SHA,
-      predictionsSha256: predictionsSha256(r.ids, probs),
+      predictionsSha256: predictionsSha256V2(r.ids, probs),
       metrics: {},
     });
     return { run: r, messages: [...chunks.map((c) => ({ kind: 'predictions' as const, msgId: c.msgId, data: c.data })), { kind: 'done' as const, msgId: doneMsgId(r.runUid, 1), data: done }] };
@@ -185,7 +182,7 @@ async function rawOnce(encoded: ReturnType<typeof encodeAll>, drain = false): Pr
     const t0 = performance.now();
     const consumed = (async (): Promise<void> => {
       const consumer = await jetstream(nc2).consumers.get(stream, `raw-${id}`);
-      const messages = await consumer.consume({ max_messages: PULL_BATCH });
+      const messages = await consumer.consume({ max_bytes: PULL_BYTES });
       let n = 0;
       for await (const m of messages) {
         m.ack();
@@ -231,11 +228,13 @@ async function main(): Promise<void> {
     messages = raw.messages;
     bytes = raw.bytes;
     oursMs.push((await oursOnce(data)).ms);
-    rawDrainMs.push((await rawOnce(encoded, true)).ms);
-    oursDrainMs.push((await oursOnce(data, true)).ms);
+    if (drainToo) {
+      rawDrainMs.push((await rawOnce(encoded, true)).ms);
+      oursDrainMs.push((await oursOnce(data, true)).ms);
+    }
     process.stderr.write(
-      `repeat ${i + 1}/${repeats}: publish→collected raw ${rawMs.at(-1)?.toFixed(0)} ms, ours ${oursMs.at(-1)?.toFixed(0)} ms; ` +
-        `drain only raw ${rawDrainMs.at(-1)?.toFixed(0)} ms, collector ${oursDrainMs.at(-1)?.toFixed(0)} ms\n`,
+      `repeat ${i + 1}/${repeats}: publish→collected raw ${rawMs.at(-1)?.toFixed(0)} ms, ours ${oursMs.at(-1)?.toFixed(0)} ms` +
+        (drainToo ? `; drain only raw ${rawDrainMs.at(-1)?.toFixed(0)} ms, collector ${oursDrainMs.at(-1)?.toFixed(0)} ms\n` : '\n'),
     );
   }
   const rate = (xs: number[]): number => rows / (Math.min(...xs) / 1000);
@@ -250,7 +249,7 @@ async function main(): Promise<void> {
     machine: machine(),
     peerName: 'raw JetStream publish/consume of the same bytes (@nats-io/jetstream, same server)',
     goal: '≥ 50 % of the raw rate (ratio ≥ 0.5)',
-    command: `npx tsx bench/stream.ts --questions ${questions} --runs ${runs} --repeats ${repeats} --publishers ${publishers}`,
+    command: `npx tsx bench/stream.ts --questions ${questions} --runs ${runs} --repeats ${repeats} --publishers ${publishers}${drainToo ? '' : ' --no-drain'}`,
     repeats,
     time: new Date().toISOString(),
     details: {
@@ -259,7 +258,7 @@ async function main(): Promise<void> {
       oursMs: oursMs.map((x) => round(x, 0)),
       rawMs: rawMs.map((x) => round(x, 0)),
       rawMiBps: round(bytes / 2 ** 20 / (Math.min(...rawMs) / 1000), 1),
-      drainOnly: {
+      drainOnly: !drainToo ? 'not measured (--no-drain)' : {
         what: 'stream filled first (untimed), then only the consumer timed: the collector vs a raw acking consumer',
         oursRowsPerS: Math.round(rate(oursDrainMs)),
         rawRowsPerS: Math.round(rate(rawDrainMs)),

@@ -1,11 +1,24 @@
-// Message schemas between trainers and the collector, version 1. Every message is validated on
-// receipt by the hand-written checks below, which name the first offending field and its value
-// (a JSON path like `probs[12][3]`), so a log line says exactly what a trainer got wrong.
+// Message schemas between trainers and the collector, versions 1 and 2 (docs/protocol.md). Every
+// message is validated on receipt by the hand-written checks below, which name the first offending
+// field and its value (a JSON path like `probs[12][3]`), so a log line says exactly what a trainer
+// got wrong.
+//
+// Version 2 changes the predictions chunk only in how its contents travel: the probabilities as
+// float32 little-endian, base64 in `probsF32`, with the row width in `width` (v1: JSON numbers, ~18
+// characters a value, whose printing and parsing dominated the stream's cost), and the ids as one
+// newline-separated string (protocol/ids.ts). A v2 done message carries the v2 digest
+// (`predictionsSha256V2`); v2 progress is v1 progress. Publishers send v2; receivers accept both,
+// so a stream written by an older trainer still aggregates.
+import { isAscii } from 'node:buffer';
 import { MessageValidationError } from './errors.js';
+import { countIds, idProblem, mayHoldIdProblems } from './ids.js';
 import type { MessageKind } from './subjects.js';
 
-/** The schema version every message carries as `v`. */
-export const PROTOCOL_VERSION = 1;
+/** The schema version publishers send as `v`. */
+export const PROTOCOL_VERSION = 2;
+/** Every version a receiver accepts. */
+export const SUPPORTED_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof SUPPORTED_VERSIONS)[number];
 
 /** How far a row of probabilities may sum from 1 (float32 softmax sums are within ~1e-6). @default 1e-3 */
 export const PROB_SUM_TOLERANCE = 1e-3;
@@ -18,7 +31,7 @@ export type DoneStatus = (typeof DONE_STATUSES)[number];
 
 /** Fields every message has: which run (a UID unique to the run) and which attempt of it (1-based). */
 export interface MessageHeader {
-  v: typeof PROTOCOL_VERSION;
+  v: ProtocolVersion;
   runUid: string;
   attempt: number;
 }
@@ -38,7 +51,9 @@ export interface ProgressMessage extends MessageHeader {
   time: string;
 }
 
-export interface PredictionsMessage extends MessageHeader {
+/** A v1 predictions chunk, as sent: probabilities as JSON numbers. */
+export interface PredictionsMessageV1 extends MessageHeader {
+  v: 1;
   /** 0-based chunk index within this attempt. */
   chunk: number;
   /** Validation question ids, in validation-set order. */
@@ -46,6 +61,26 @@ export interface PredictionsMessage extends MessageHeader {
   /** One row per id: a probability per option; rows sum ≈ 1 and all have the same width. */
   probs: number[][];
 }
+
+/**
+ * A v2 predictions chunk once received: the wire's `probsF32` (base64 of float32 little-endian)
+ * decoded into `probs`. On the wire: `{v: 2, runUid, attempt, chunk, width, ids, probsF32}`.
+ */
+export interface PredictionsMessageV2 extends MessageHeader {
+  v: 2;
+  chunk: number;
+  /** The chunk's ids as sent: newline-separated, escaped (`decodeIds` gives the array). */
+  ids: string;
+  /** Rows (ids) in this chunk. */
+  count: number;
+  /** Options per row (≥ 2). */
+  width: number;
+  /** `count × width` probabilities, row-major; each row sums ≈ 1. */
+  probs: Float32Array;
+}
+
+/** A validated predictions chunk of either version (tell them apart by `v`). */
+export type PredictionsMessage = PredictionsMessageV1 | PredictionsMessageV2;
 
 export interface DoneMessage extends MessageHeader {
   status: DoneStatus;
@@ -55,7 +90,7 @@ export interface DoneMessage extends MessageHeader {
   count: number;
   /** sha256 (hex) of the validation file the trainer predicted on. */
   validationSha256: string;
-  /** `predictionsSha256()` of every (id, probs) row in order. */
+  /** v1: `predictionsSha256()` of every (id, probs) row in order; v2: `predictionsSha256V2()` of the ids and the float32 values. */
   predictionsSha256: string;
   metrics: Record<string, number>;
   error?: string;
@@ -76,7 +111,8 @@ class Checker {
   constructor(readonly kind: string) {}
 
   fail(field: string, value: unknown, why: string): never {
-    const shown = JSON.stringify(value);
+    // NaN and ±Infinity would print as null.
+    const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
     const text = shown === undefined ? String(value) : shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
     throw new MessageValidationError(`${this.kind} message: ${field} ${why} (got ${text})`, this.kind, field, value);
   }
@@ -128,15 +164,40 @@ class Checker {
     for (const [k, v] of Object.entries(o)) this.finite(v, `${field}.${k}`);
   }
 
-  header(o: Obj): void {
-    if (o['v'] !== PROTOCOL_VERSION) this.fail('v', o['v'], `must be ${PROTOCOL_VERSION}`);
+  header(o: Obj): ProtocolVersion {
+    const v = o['v'];
+    if (!(SUPPORTED_VERSIONS as readonly unknown[]).includes(v)) this.fail('v', v, `must be one of ${SUPPORTED_VERSIONS.join(', ')}`);
     this.string(o['runUid'], 'runUid');
     this.integer(o['attempt'], 'attempt', 1);
+    return v as ProtocolVersion;
+  }
+
+  ids(value: unknown): string[] {
+    if (!Array.isArray(value)) this.fail('ids', value, 'must be an array of strings');
+    if (value.length === 0) this.fail('ids', value, 'must not be empty');
+    for (let i = 0; i < value.length; i++) this.string(value[i], `ids[${i}]`);
+    return value as string[];
+  }
+
+  /** Row-major `rows × width` probabilities: each in [0, 1] (NaN is not), each row summing ≈ 1. */
+  probabilities(values: ArrayLike<number>, width: number, field: string): void {
+    for (let i = 0, at = 0; at < values.length; i++) {
+      let sum = 0;
+      for (let j = 0; j < width; j++, at++) {
+        const p = values[at] as number;
+        if (!(p >= 0 && p <= 1)) this.fail(`${field}[${i}][${j}]`, p, 'must be a probability in [0, 1]');
+        sum += p;
+      }
+      if (Math.abs(sum - 1) > PROB_SUM_TOLERANCE) this.fail(`${field}[${i}]`, sum, `must sum to 1 ± ${PROB_SUM_TOLERANCE}`);
+    }
   }
 }
 
 const PROGRESS_KEYS = ['v', 'runUid', 'attempt', 'phase', 'step', 'totalSteps', 'epoch', 'loss', 'learningRates', 'examplesPerSecond', 'elapsedMs', 'time'] as const;
 const PREDICTIONS_KEYS = ['v', 'runUid', 'attempt', 'chunk', 'ids', 'probs'] as const;
+const PREDICTIONS_V2_KEYS = ['v', 'runUid', 'attempt', 'chunk', 'ids', 'width', 'probsF32'] as const;
+/** Canonical base64 (RFC 4648 §4, padded) re-encodes to itself; anything else is refused. */
+const BASE64_LENGTH_MULTIPLE = 4;
 const DONE_KEYS = ['v', 'runUid', 'attempt', 'status', 'chunks', 'count', 'validationSha256', 'predictionsSha256', 'metrics', 'error'] as const;
 
 /** Checks a parsed progress message; throws MessageValidationError naming the field and value. */
@@ -159,20 +220,22 @@ export function validateProgress(value: unknown): ProgressMessage {
   return o as unknown as ProgressMessage;
 }
 
-/** Checks a parsed predictions chunk (equal row widths ≥ 2, probabilities in [0, 1] summing ≈ 1). */
+/**
+ * Checks a parsed predictions chunk of either version (equal row widths ≥ 2, probabilities in
+ * [0, 1] summing ≈ 1). A v2 chunk's `probsF32` is decoded here: the result carries the values as a
+ * Float32Array in `probs`.
+ */
 export function validatePredictions(value: unknown): PredictionsMessage {
   const c: Checker = new Checker('predictions');
   const o = c.object(value, '(message)');
+  const v = c.header(o);
+  if (v === 2) return validatePredictionsV2(c, o);
   c.onlyKeys(o, PREDICTIONS_KEYS);
-  c.header(o);
   c.integer(o['chunk'], 'chunk', 0);
-  const ids = o['ids'];
   const probs = o['probs'];
-  if (!Array.isArray(ids)) c.fail('ids', ids, 'must be an array of strings');
+  const ids = c.ids(o['ids']);
   if (!Array.isArray(probs)) c.fail('probs', probs, 'must be an array of rows');
-  if (ids.length === 0) c.fail('ids', ids, 'must not be empty');
   if (probs.length !== ids.length) c.fail('probs', probs.length, `must have one row per id (${ids.length} ids)`);
-  for (let i = 0; i < ids.length; i++) c.string(ids[i], `ids[${i}]`);
   let width = -1;
   for (let i = 0; i < probs.length; i++) {
     const row: unknown = probs[i];
@@ -189,7 +252,87 @@ export function validatePredictions(value: unknown): PredictionsMessage {
     }
     if (Math.abs(sum - 1) > PROB_SUM_TOLERANCE) c.fail(`probs[${i}]`, sum, `must sum to 1 ± ${PROB_SUM_TOLERANCE}`);
   }
-  return o as unknown as PredictionsMessage;
+  return o as unknown as PredictionsMessageV1;
+}
+
+function validatePredictionsV2(c: Checker, o: Obj): PredictionsMessageV2 {
+  c.onlyKeys(o, PREDICTIONS_V2_KEYS);
+  const chunk = c.integer(o['chunk'], 'chunk', 0);
+  const ids = o['ids'];
+  if (typeof ids !== 'string' || ids === '') c.fail('ids', ids, 'must be a non-empty string: the ids separated by newlines');
+  if (mayHoldIdProblems(ids)) {
+    const escaped = ids.split('\n');
+    for (let i = 0; i < escaped.length; i++) {
+      const why = idProblem(escaped[i] as string);
+      if (why !== undefined) c.fail(`ids[${i}]`, escaped[i], why);
+    }
+  }
+  const count = countIds(ids);
+  const width = c.integer(o['width'], 'width', 2);
+  const text = o['probsF32'];
+  if (typeof text !== 'string') c.fail('probsF32', text, 'must be a base64 string of float32 little-endian values');
+  const rowBytes = width * 4;
+  const wantBytes = count * rowBytes;
+  if (text.length % BASE64_LENGTH_MULTIPLE !== 0) c.fail('probsF32', text, `must be padded base64 (length a multiple of 4, got ${text.length})`);
+  const bytes = base64Bytes(text);
+  if (bytes !== wantBytes) {
+    if (!isCanonicalBase64(text)) c.fail('probsF32', text, BASE64_RULE);
+    const rows = bytes % rowBytes === 0 ? `${bytes / rowBytes} rows of ${width}` : `not a whole number of rows of ${width}`;
+    c.fail('probsF32', bytes, `must hold one row of ${width} float32 per id: ${count} ids need ${wantBytes} bytes, it holds ${bytes} (${rows})`);
+  }
+  const probs = new Float32Array(count * width);
+  const out = Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength);
+  const written = out.write(text, 'base64');
+  // Buffer's decoder skips characters outside the alphabet (then fewer bytes come out), takes
+  // base64url's `-` and `_`, and ignores the unused bits of a padded end: each is refused here.
+  if (written !== wantBytes || text.includes('-') || text.includes('_') || !canonicalEnd(text, out)) c.fail('probsF32', text, BASE64_RULE);
+  if (!LITTLE_ENDIAN) swapFloat32Bytes(out);
+  c.probabilities(probs, width, 'probsF32');
+  return { v: 2, runUid: o['runUid'] as string, attempt: o['attempt'] as number, chunk, ids, count, width, probs };
+}
+
+/** Whether this machine stores a Float32Array's bytes little-endian (the wire order). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Reverses each 4-byte group in place: float32 between the wire's order and a big-endian host's. */
+export function swapFloat32Bytes(b: Uint8Array): void {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const b0 = b[i] as number;
+    const b1 = b[i + 1] as number;
+    b[i] = b[i + 3] as number;
+    b[i + 1] = b[i + 2] as number;
+    b[i + 2] = b1;
+    b[i + 3] = b0;
+  }
+}
+
+const BASE64_RULE = 'must be canonical base64 (A–Z a–z 0–9 + /, = padding)';
+
+/** Whether the last 4 characters are the canonical base64 of the bytes they decoded to (padding bits zero). */
+function canonicalEnd(text: string, bytes: Uint8Array): boolean {
+  const tail = bytes.length % 3 === 0 ? 3 : bytes.length % 3;
+  return Buffer.from(bytes.subarray(bytes.length - tail)).toString('base64') === text.slice(-4);
+}
+
+function isCanonicalBase64(text: string): boolean {
+  return Buffer.from(text, 'base64').toString('base64') === text;
+}
+
+/** Bytes a padded base64 string of this length stands for. */
+function base64Bytes(text: string): number {
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - pad;
+}
+
+/**
+ * Checks the probabilities a publisher is about to send (row-major, `width` a row): the same
+ * rules a receiver applies, so a trainer bug fails in the trainer, naming the row and option.
+ */
+export function checkProbabilities(values: ArrayLike<number>, width: number, rows: number): void {
+  const c = new Checker('predictions');
+  c.integer(width, 'width', 2);
+  if (values.length !== rows * width) c.fail('probs', values.length, `must hold ${rows} rows × ${width} options = ${rows * width} values`);
+  c.probabilities(values, width, 'probs');
 }
 
 /** Checks a parsed done message; a failed run must say why (`error`). */
@@ -224,8 +367,14 @@ export function validateMessage<K extends MessageKind>(kind: K, value: unknown):
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The wire form: UTF-8 JSON. */
-export function encodeMessage(message: AnyMessage): Uint8Array {
+/** The payload as text: strict UTF-8, with a faster path for pure ASCII (what v2 chunks usually are). */
+function payloadText(data: Uint8Array): string {
+  if (isAscii(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  return decoder.decode(data);
+}
+
+/** The wire form of progress and done messages: UTF-8 JSON (predictions: see `chunkPredictions`). */
+export function encodeMessage(message: ProgressMessage | DoneMessage): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -233,7 +382,7 @@ export function encodeMessage(message: AnyMessage): Uint8Array {
 export function decodeMessage<K extends MessageKind>(kind: K, data: Uint8Array): MessageByKind[K] {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(data));
+    value = JSON.parse(payloadText(data));
   } catch (err) {
     const head = Buffer.from(data.subarray(0, 40)).toString('latin1');
     throw new MessageValidationError(`${kind} message: payload is not UTF-8 JSON (starts ${JSON.stringify(head)})`, kind, 'payload', head, { cause: err });

@@ -23,6 +23,8 @@ export {
   PROB_SUM_TOLERANCE,
   PROGRESS_PHASES,
   PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
+  checkProbabilities,
   decodeMessage,
   encodeMessage,
   validateDone,
@@ -35,7 +37,10 @@ export {
   type MessageByKind,
   type MessageHeader,
   type PredictionsMessage,
+  type PredictionsMessageV1,
+  type PredictionsMessageV2,
   type ProgressMessage,
+  type ProtocolVersion,
   type ProgressPhase,
 } from './messages.js';
 export {
@@ -43,10 +48,17 @@ export {
   NATS_DEFAULT_MAX_PAYLOAD,
   chunkMsgId,
   chunkPredictions,
+  chunkPredictionsV1,
   doneMsgId,
+  encodePredictions,
   predictionsSha256,
+  predictionsSha256V2,
+  predictionsSha256V2Encoded,
+  toProbabilityMatrix,
   type ChunkOptions,
   type EncodedChunk,
+  type EncodedPredictions,
+  type ProbabilityMatrix,
 } from './chunking.js';
 export type { ConsumeOptions, Consumption, InboundMessage, MessageHandler, PublishOptions, PublishResult, Transport } from './transport.js';
 export {
@@ -75,3 +87,4 @@ export {
   TransportClosedError,
 } from './errors.js';
 export { IpcTransport, relayIpc } from './ipc-transport.js';
+export { decodeIds, encodeIds } from './ids.js';

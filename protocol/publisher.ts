@@ -1,6 +1,6 @@
-// The trainer's side of the protocol: progress while training, then the predictions in chunks,
-// then one done message that lets the collector verify it received all of them.
-import { chunkMsgId, chunkPredictions, doneMsgId, predictionsSha256, DEFAULT_MAX_CHUNK_BYTES } from './chunking.js';
+// The trainer's side of the protocol (version 2): progress while training, then the predictions in
+// chunks, then one done message that lets the collector verify it received all of them.
+import { chunkMsgId, doneMsgId, encodePredictions, predictionsSha256V2, toProbabilityMatrix, DEFAULT_MAX_CHUNK_BYTES, type ProbabilityMatrix } from './chunking.js';
 import { ProtocolError } from './errors.js';
 import { encodeMessage, PROTOCOL_VERSION, validateDone, validateProgress, type DoneMessage, type ProgressMessage } from './messages.js';
 import type { RunSubjects } from './subjects.js';
@@ -47,16 +47,22 @@ export class Publisher {
     await this.opts.transport.publish(this.opts.subjects.progress, encodeMessage(message));
   }
 
-  /** Chunks and publishes every prediction, each chunk with Nats-Msg-Id `<runUid>.<attempt>.<chunk>`. */
-  async predictions(ids: readonly string[], probs: readonly (readonly number[])[]): Promise<PublishedPredictions> {
+  /**
+   * Chunks and publishes every prediction as v2 chunks (float32), each with Nats-Msg-Id
+   * `<runUid>.<attempt>.<chunk>`. `probs`: the row-major Float32Array and its width as the model
+   * gave them, or rows (converted to float32). Values outside [0, 1] or rows not summing to 1
+   * throw MessageValidationError before anything is published.
+   */
+  async predictions(ids: readonly string[], probs: ProbabilityMatrix | readonly (readonly number[])[]): Promise<PublishedPredictions> {
     const { runUid, attempt, transport, subjects } = this.opts;
-    const chunks = chunkPredictions(ids, probs, { runUid, attempt, maxBytes: this.opts.maxChunkBytes });
+    const matrix = isRows(probs) ? toProbabilityMatrix(probs) : probs;
+    const { chunks, predictionsSha256 } = encodePredictions(ids, matrix, { runUid, attempt, maxBytes: this.opts.maxChunkBytes });
     let duplicates = 0;
     for (const c of chunks) {
       const r = await transport.publish(subjects.predictions, c.data, { msgId: chunkMsgId(runUid, attempt, c.chunk) });
       if (r.duplicate) duplicates++;
     }
-    this.published = { chunks: chunks.length, count: ids.length, predictionsSha256: predictionsSha256(ids, probs), duplicates };
+    this.published = { chunks: chunks.length, count: ids.length, predictionsSha256, duplicates };
     return this.published;
   }
 
@@ -69,10 +75,14 @@ export class Publisher {
       attempt,
       chunks: this.published?.chunks ?? 0,
       count: this.published?.count ?? 0,
-      predictionsSha256: this.published?.predictionsSha256 ?? predictionsSha256([], []),
+      predictionsSha256: this.published?.predictionsSha256 ?? predictionsSha256V2([], { values: new Float32Array(0), width: 0 }),
       ...d,
     });
     await transport.publish(subjects.done, encodeMessage(message), { msgId: doneMsgId(runUid, attempt) });
     return message;
   }
+}
+
+function isRows(probs: ProbabilityMatrix | readonly (readonly number[])[]): probs is readonly (readonly number[])[] {
+  return Array.isArray(probs);
 }

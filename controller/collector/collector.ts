@@ -10,9 +10,11 @@
 //   3. Chunks and done messages are held, un-acked, per (run, runUid, attempt). A chunk index or
 //      done already held for that attempt is a duplicate: counted and acked, never used twice; a
 //      redelivery of the very message held (same stream sequence) just replaces the held handle.
-//   4. When the done and all its chunks are held, the attempt is verified: chunk count, row count
-//      (= done.count = expectedCount), predictionsSha256 recomputed over the assembled rows,
-//      validationSha256 = the expected one, no repeated id. Pass: the run's result, reported to
+//   4. When the done and all its chunks are held, the attempt is verified: chunk count, every chunk
+//      of the done's protocol version, row count (= done.count = expectedCount), one row width,
+//      validationSha256 = the expected one, no repeated id, predictionsSha256 recomputed over the
+//      assembled predictions with the done's version of the digest (v1: the rows' doubles; v2: the
+//      float32 values as sent). Pass: the run's result (probabilities in one Float32Array), reported to
 //      onRunComplete. Fail: `mismatched`, reported to onRunFailed (reason 'mismatch'). A done with
 //      status 'failed' is reported to onRunFailed (reason 'trainer-failed').
 //   5. Only after every listener has returned (awaited when it returns a promise) are the
@@ -50,11 +52,16 @@ import {
   decodeMessage,
   parseSubject,
   predictionsSha256,
+  predictionsSha256V2Encoded,
+  decodeIds,
   type Consumption,
   type DoneMessage,
   type InboundMessage,
   type PredictionsMessage,
+  type PredictionsMessageV1,
+  type PredictionsMessageV2,
   type ProgressMessage,
+  type ProtocolVersion,
   type Transport,
 } from '../../protocol/mod.js';
 import { CollectorClosedError, CollectorTimeoutError } from './errors.js';
@@ -89,8 +96,14 @@ export interface CollectedRun {
   seed: number;
   runUid: string;
   attempt: number;
+  /** The protocol version the attempt was published with (its done message's `v`). */
+  protocolVersion: ProtocolVersion;
+  /** Question ids in the order the trainer sent them; runs that sent the same list share one array (do not modify it). */
   ids: string[];
-  probs: number[][];
+  /** `count × width` probabilities, row-major, in `ids` order (v1's doubles rounded to float32). */
+  probs: Float32Array;
+  /** Options per question. */
+  width: number;
   count: number;
   metrics: Record<string, number>;
   validationSha256: string;
@@ -214,6 +227,8 @@ export class Collector {
     failed: 0,
   };
   private readonly runs = new Map<RunKey, Run>();
+  /** The last verified v2 id list: the next run with the same list shares it (and skips the repeat check). */
+  private knownIds: KnownIds | undefined;
   private readonly completeListeners: RunCompleteListener[] = [];
   private readonly failedListeners: RunFailedListener[] = [];
   private readonly progressListeners: ProgressListener[] = [];
@@ -473,31 +488,26 @@ export class Collector {
     if (a.chunks.size < done.chunks) return;
 
     const expected = this.opts.expected.get(run.key) as ExpectedRun;
-    const ids: string[] = [];
-    const probs: number[][] = [];
-    for (let i = 0; i < done.chunks; i++) {
-      const c = (a.chunks.get(i) as Held<PredictionsMessage>).message;
-      for (let r = 0; r < c.ids.length; r++) {
-        ids.push(c.ids[r] as string);
-        probs.push(c.probs[r] as number[]);
-      }
-    }
-    const width = probs[0]?.length;
+    const chunks: PredictionsMessage[] = [];
+    for (let i = 0; i < done.chunks; i++) chunks.push((a.chunks.get(i) as Held<PredictionsMessage>).message);
+    const assembled = assemble(chunks, done.v, this.knownIds);
+    const ids = assembled.ids;
     const problem =
-      ids.length !== done.count
-        ? `assembled ${ids.length} predictions but done says ${done.count}`
-        : ids.length !== expected.expectedCount
-          ? `run delivered ${ids.length} predictions; the validation set has ${expected.expectedCount}`
-          : done.validationSha256 !== expected.validationSha256
-            ? `trainer predicted on validation set ${done.validationSha256}, expected ${expected.validationSha256}`
-            : probs.some((row) => row.length !== width)
-              ? `chunks disagree on the number of options`
-              : new Set(ids).size !== ids.length
+      assembled.problem !== undefined
+        ? assembled.problem
+        : ids.length !== done.count
+          ? `assembled ${ids.length} predictions but done says ${done.count}`
+          : ids.length !== expected.expectedCount
+            ? `run delivered ${ids.length} predictions; the validation set has ${expected.expectedCount}`
+            : done.validationSha256 !== expected.validationSha256
+              ? `trainer predicted on validation set ${done.validationSha256}, expected ${expected.validationSha256}`
+              : !assembled.idsUnique && new Set(ids).size !== ids.length
                 ? `a question id appears more than once`
-                : predictionsSha256(ids, probs) !== done.predictionsSha256
-                  ? `assembled predictions hash differs from done.predictionsSha256 ${done.predictionsSha256}`
+                : assembled.digest() !== done.predictionsSha256
+                  ? `assembled predictions hash differs from done.predictionsSha256 ${done.predictionsSha256} (protocol v${done.v} digest)`
                   : undefined;
     if (problem !== undefined) return this.fail(run, a, 'mismatch', problem);
+    if (assembled.encodedIds !== undefined && !assembled.idsUnique) this.knownIds = { encoded: assembled.encodedIds, ids };
 
     const result: CollectedRun = {
       key: run.key,
@@ -506,8 +516,10 @@ export class Collector {
       seed: run.seed,
       runUid: a.runUid,
       attempt: a.attempt,
+      protocolVersion: done.v,
       ids,
-      probs,
+      probs: assembled.probs,
+      width: assembled.width,
       count: ids.length,
       metrics: done.metrics,
       validationSha256: done.validationSha256,
@@ -561,6 +573,75 @@ export class Collector {
   private wakeWaiters(): void {
     for (const w of [...this.waiters]) w();
   }
+}
+
+interface Assembled {
+  /** Why the chunks cannot be put together (then the other fields are empty). */
+  problem?: string;
+  ids: string[];
+  probs: Float32Array;
+  width: number;
+  /** False when `ids` may repeat an id (not yet checked). */
+  idsUnique: boolean;
+  /** v2: the ids as the chunks carried them, joined (see KnownIds). */
+  encodedIds?: string;
+  /** The digest a done message of this version carries, over what was assembled. */
+  digest(): string;
+}
+
+/** A list of ids already verified free of repeats, in its v2 form: a run that sends the same list shares the array. */
+interface KnownIds {
+  encoded: string;
+  ids: string[];
+}
+
+/**
+ * Concatenates an attempt's chunks (in index order) into ids and one Float32Array. Every chunk must
+ * be of the done message's version (one trainer publishes an attempt) and of one row width. v2:
+ * when the ids are `known`'s (every run of a job predicts the same validation set, in order), the
+ * result shares its array instead of decoding another.
+ */
+function assemble(chunks: readonly PredictionsMessage[], version: ProtocolVersion, known: KnownIds | undefined): Assembled {
+  const failed = (problem: string): Assembled => ({ problem, ids: [], probs: new Float32Array(0), width: 0, idsUnique: false, digest: () => '' });
+  const other = chunks.findIndex((c) => c.v !== version);
+  if (other >= 0) return failed(`chunk ${other} is protocol v${chunks[other]?.v} but the done message is v${version}`);
+  const widthOf = (c: PredictionsMessage): number => (c.v === 2 ? c.width : (c.probs[0]?.length ?? 0));
+  const width = chunks.length === 0 ? 0 : widthOf(chunks[0] as PredictionsMessage);
+  if (chunks.some((c) => widthOf(c) !== width)) return failed('chunks disagree on the number of options');
+  if (version === 2) {
+    const v2 = chunks as readonly PredictionsMessageV2[];
+    let count = 0;
+    for (const c of v2) count += c.count;
+    const probs = new Float32Array(count * width);
+    let row = 0;
+    for (const c of v2) {
+      probs.set(c.probs, row * width);
+      row += c.count;
+    }
+    const pieces = v2.map((c) => c.ids);
+    const same = known !== undefined && sameJoined(known.encoded, pieces);
+    const encoded = same ? known.encoded : pieces.join('\n');
+    const ids = same ? known.ids : decodeIds(encoded);
+    return { ids, probs, width, idsUnique: same, encodedIds: encoded, digest: () => predictionsSha256V2Encoded(pieces, count, { values: probs, width }) };
+  }
+  const v1 = chunks as readonly PredictionsMessageV1[];
+  const ids = v1.flatMap((c) => c.ids);
+  const rows = v1.flatMap((c) => c.probs);
+  const probs = new Float32Array(rows.length * width);
+  rows.forEach((p, r) => probs.set(p, r * width));
+  // v1 hashes the doubles as sent, before they were rounded to float32.
+  return { ids, probs, width, idsUnique: false, digest: () => predictionsSha256(ids, rows) };
+}
+
+/** Whether `whole` is `pieces` joined by newlines (compared in place, nothing joined). */
+function sameJoined(whole: string, pieces: readonly string[]): boolean {
+  let at = 0;
+  for (const [i, p] of pieces.entries()) {
+    if (i > 0 && whole.charCodeAt(at++) !== 10) return false;
+    if (!whole.startsWith(p, at)) return false;
+    at += p.length;
+  }
+  return at === whole.length;
 }
 
 function ackAll(a: Assembly): void {

@@ -311,7 +311,7 @@ async function writeStudy(w: WriteInput): Promise<StudyResults> {
     ablation: p.run.ablation,
     seed: p.run.seed,
     ids: p.result?.ids ?? [],
-    probs: p.result ? Float32Array.from(p.result.probs.flat()) : null,
+    probs: p.result ? p.result.probs : null,
   }));
   const ablationNames = [...new Set(plans.map((p) => p.run.ablation))];
   const agg = aggregateStudy({
@@ -332,7 +332,7 @@ async function writeStudy(w: WriteInput): Promise<StudyResults> {
     await mkdir(dir, { recursive: true });
     let files: StudyResults['runs'][number]['files'] = { probabilities: null, submission: null, curves: null };
     if (p.result) {
-      const probs = Float32Array.from(p.result.probs.flat());
+      const probs = p.result.probs;
       await writeProbabilitiesCsv(join(dir, 'probabilities.csv'), p.result.ids, letters, probs);
       await writeSubmissionCsv(join(dir, 'submission.csv'), p.result.ids, letters, probs);
       files = { probabilities: rel(join(dir, 'probabilities.csv')), submission: rel(join(dir, 'submission.csv')), curves: (await exists(join(dir, 'curves.json'))) ? rel(join(dir, 'curves.json')) : null };

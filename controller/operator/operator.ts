@@ -360,7 +360,7 @@ export class Operator {
     const include = new Set(a.runs);
     const runs = expandRuns(ftj.spec).map((r) => {
       const c = include.has(runKey(r.ablation, r.seed)) ? study.collected.get(runKey(r.ablation, r.seed)) : undefined;
-      return { ablation: r.ablation, seed: r.seed, ids: c?.ids ?? [], probs: c ? Float32Array.from(c.probs.flat()) : null };
+      return { ablation: r.ablation, seed: r.seed, ids: c?.ids ?? [], probs: c ? c.probs : null };
     });
     const agg = aggregateStudy({
       questionIds: set.questions.map((q) => q.id),

@@ -3,13 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Collector, runKey, type ExpectedRun, type ProgressEvent, type RunFailure, type CollectedRun } from '../../controller/collector/mod.js';
-import { Publisher, chunkPredictions, runSubjects, type Transport } from '../../protocol/mod.js';
+import { Publisher, chunkPredictions, chunkPredictionsV1, doneMsgId, encodeMessage, runSubjects, type Transport } from '../../protocol/mod.js';
 import { KITS, fakePredictions, uniqueId, until, type TransportKit } from '../protocol/kit.js';
 
 const VALIDATION_SHA = 'b'.repeat(64);
 const N = 120;
 // Small chunks so every run spans several messages.
-const CHUNK_BYTES = 2048;
+const CHUNK_BYTES = 1024;
 
 interface RunSpec {
   job: string;
@@ -41,6 +41,19 @@ async function publishRun(t: Transport, kit: TransportKit, r: RunSpec): Promise<
   await p.progress({ phase: 'train', step: 1, totalSteps: 2, epoch: 0.5, loss: 1.2, learningRates: { backbone: 1e-5 }, examplesPerSecond: 10, elapsedMs: 100 });
   await p.predictions(preds.ids, preds.probs);
   await p.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: { mapAt3: 0.5 } });
+  return preds;
+}
+
+/** Publishes a whole successful run as a pre-v2 trainer did: v1 chunks (JSON numbers) and a v1 done with the v1 digest. */
+async function publishRunV1(t: Transport, kit: TransportKit, r: RunSpec): Promise<ReturnType<typeof fakePredictions>> {
+  const preds = predsFor(r);
+  const runUid = r.runUid ?? `${r.job}-${r.ablation}-${r.seed}`;
+  const attempt = r.attempt ?? 1;
+  const s = runSubjects({ prefix: kit.prefix, namespace: 'local', job: r.job, ablation: r.ablation, seed: r.seed });
+  const chunks = chunkPredictionsV1(preds.ids, preds.probs, { runUid, attempt, maxBytes: CHUNK_BYTES });
+  for (const c of chunks) await t.publish(s.predictions, c.data, { msgId: c.msgId });
+  const done = { v: 1 as const, runUid, attempt, status: 'succeeded' as const, chunks: chunks.length, count: N, validationSha256: VALIDATION_SHA, predictionsSha256: preds.sha256V1, metrics: { mapAt3: 0.25 } };
+  await t.publish(s.done, encodeMessage(done), { msgId: doneMsgId(runUid, attempt) });
   return preds;
 }
 
@@ -93,7 +106,9 @@ for (const { name, make } of KITS) {
         const r = results.get(k);
         assert.ok(r, `no result for ${k}`);
         assert.deepEqual(r.ids, preds.ids);
-        assert.deepEqual(r.probs, preds.probs);
+        assert.deepEqual(r.probs, preds.matrix.values);
+        assert.equal(r.width, 5);
+        assert.equal(r.protocolVersion, 2);
         assert.equal(r.predictionsSha256, preds.sha256);
         assert.deepEqual(r.metrics, { mapAt3: 0.5 });
         assert.deepEqual(c.getRun(k), { key: k, state: 'complete', result: r });
@@ -123,13 +138,100 @@ for (const { name, make } of KITS) {
       await c.close();
     });
 
+    it('still collects a run a pre-v2 trainer published (v1 chunks and done), beside a v2 run', async () => {
+      const job = `v1-${uniqueId()}`;
+      const old = await publishRunV1(t, kit, { job, ablation: 'full', seed: 0 });
+      const current = await publishRun(t, kit, { job, ablation: 'full', seed: 1 });
+      const c = await Collector.create({ transport: t, filter: filterFor(kit, job), durable: `c-${job}`, expected: expectedFor(['full/0', 'full/1']) });
+      const results = await c.whenAllComplete(10_000);
+      await c.close();
+      const r0 = results.get('full/0');
+      assert.equal(r0?.protocolVersion, 1);
+      assert.equal(r0?.predictionsSha256, old.sha256V1);
+      assert.deepEqual(r0?.ids, old.ids);
+      assert.deepEqual(r0?.probs, old.matrix.values);
+      assert.deepEqual(r0?.metrics, { mapAt3: 0.25 });
+      assert.equal(results.get('full/1')?.protocolVersion, 2);
+      assert.equal(results.get('full/1')?.predictionsSha256, current.sha256);
+      assert.equal(c.counters.invalid + c.counters.mismatched, 0);
+    });
+
+    it('counts and drops garbled v2 chunks (bad base64, wrong length, NaN, wrong row count) and still completes the run', async () => {
+      const job = `garbled2-${uniqueId()}`;
+      const s = runSubjects({ prefix: kit.prefix, namespace: 'local', job, ablation: 'full', seed: 0 });
+      const runUid = `${job}-full-0`;
+      const f32 = (values: number[]): string => Buffer.from(new Float32Array(values).buffer).toString('base64');
+      const chunk = (over: Record<string, unknown>): Uint8Array =>
+        new TextEncoder().encode(JSON.stringify({ v: 2, runUid, attempt: 1, chunk: 0, width: 2, ids: 'q0\nq1', probsF32: f32([0.5, 0.5, 0.5, 0.5]), ...over }));
+      await t.publish(s.predictions, chunk({ probsF32: 'AAAA*AAAAAAAAAAAAAAAAA==' }));
+      await t.publish(s.predictions, chunk({ probsF32: f32([0.5, 0.5, 0.5]) }));
+      await t.publish(s.predictions, chunk({ probsF32: f32([0.5, 0.5, Number.NaN, 0.5]) }));
+      await t.publish(s.predictions, chunk({ ids: 'q0\nq1\nq2' }));
+      const preds = await publishRun(t, kit, { job, ablation: 'full', seed: 0 });
+      const c = await Collector.create({ transport: t, filter: filterFor(kit, job), durable: `c-${job}`, expected: expectedFor(['full/0']) });
+      const results = await c.whenAllComplete(10_000);
+      assert.equal(results.get('full/0')?.predictionsSha256, preds.sha256);
+      assert.deepEqual(results.get('full/0')?.probs, preds.matrix.values);
+      assert.equal(c.counters.invalid, 4);
+      assert.equal(c.counters.mismatched, 0);
+      await c.close();
+    });
+
+    it('mixed versions: a v1 attempt replaced by a v2 retry, and an attempt whose chunks and done disagree on the version is a mismatch', async () => {
+      const job = `mixed-${uniqueId()}`;
+      await publishRunV1(t, kit, { job, ablation: 'full', seed: 0, attempt: 1 });
+      const retry = await publishRun(t, kit, { job, ablation: 'full', seed: 0, attempt: 2 });
+      // Seed 1: v2 chunks under a v1 done (no trainer does this; it must not be taken as complete).
+      const p = await publisherFor(t, kit, { job, ablation: 'full', seed: 1 });
+      const w = predsFor({ job, ablation: 'full', seed: 1 });
+      await p.predictions(w.ids, w.matrix);
+      const runUid = `${job}-full-1`;
+      const v1Done = { v: 1 as const, runUid, attempt: 1, status: 'succeeded' as const, chunks: chunkPredictions(w.ids, w.matrix, { runUid, attempt: 1, maxBytes: CHUNK_BYTES }).length, count: N, validationSha256: VALIDATION_SHA, predictionsSha256: w.sha256V1, metrics: {} };
+      await t.publish(runSubjects({ prefix: kit.prefix, namespace: 'local', job, ablation: 'full', seed: 1 }).done, encodeMessage(v1Done), { msgId: doneMsgId(runUid, 1) });
+      const failures: RunFailure[] = [];
+      const reported: string[] = [];
+      const c = await Collector.create({
+        transport: t,
+        filter: filterFor(kit, job),
+        durable: `c-${job}`,
+        expected: expectedFor(['full/0', 'full/1']),
+        onRunComplete: (k, r) => void reported.push(`${k}@${r.attempt}v${r.protocolVersion}`),
+        onRunFailed: (_k, f) => void failures.push(f),
+      });
+      await until(() => reported.length === 2 && failures.length === 1, 10_000, 'both attempts of full/0 and the failure of full/1');
+      assert.deepEqual(reported, ['full/0@1v1', 'full/0@2v2']);
+      assert.equal(c.completed().get('full/0')?.predictionsSha256, retry.sha256);
+      assert.equal(failures[0]?.key, 'full/1');
+      assert.equal(failures[0]?.reason, 'mismatch');
+      assert.match(failures[0]?.message ?? '', /chunk 0 is protocol v2 but the done message is v1/);
+      await c.close();
+    });
+
+    it('refuses a run that repeats a question id, also after runs with the validation ids completed', async () => {
+      const job = `repeat-${uniqueId()}`;
+      const good = await publishRun(t, kit, { job, ablation: 'full', seed: 0 });
+      const p = await publisherFor(t, kit, { job, ablation: 'full', seed: 1 });
+      const ids = [...good.ids];
+      ids[7] = ids[3] as string;
+      await p.predictions(ids, good.matrix);
+      await p.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: {} });
+      const again = await publishRun(t, kit, { job, ablation: 'full', seed: 2 });
+      const failures: RunFailure[] = [];
+      const c = await Collector.create({ transport: t, filter: filterFor(kit, job), durable: `c-${job}`, expected: expectedFor(['full/0', 'full/1', 'full/2']), onRunFailed: (_k, f) => void failures.push(f) });
+      await until(() => c.completed().size === 2 && failures.length === 1, 10_000, 'two runs and one failure');
+      assert.match(failures[0]?.message ?? '', /appears more than once/);
+      assert.equal(failures[0]?.key, 'full/1');
+      assert.deepEqual(c.completed().get('full/2')?.ids, again.ids);
+      await c.close();
+    });
+
     it('uses a duplicated chunk once', async () => {
       const job = `dup-${uniqueId()}`;
       const r = { job, ablation: 'full', seed: 0 };
       const p = await publisherFor(t, kit, r);
       const preds = predsFor(r);
       await p.predictions(preds.ids, preds.probs);
-      const chunks = chunkPredictions(preds.ids, preds.probs, { runUid: `${job}-full-0`, attempt: 1, maxBytes: CHUNK_BYTES });
+      const chunks = chunkPredictions(preds.ids, preds.matrix, { runUid: `${job}-full-0`, attempt: 1, maxBytes: CHUNK_BYTES });
       const subjects = runSubjects({ prefix: kit.prefix, namespace: 'local', ...r });
       // Same msgId: the stream itself drops it. A new msgId (a republish after the window): the collector must.
       assert.equal((await t.publish(subjects.predictions, (chunks[1] as { data: Uint8Array }).data, { msgId: (chunks[1] as { msgId: string }).msgId })).duplicate, true);
@@ -246,7 +348,7 @@ for (const { name, make } of KITS) {
       }
       for (const p of publishers) await p.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: { mapAt3: 0.5 } });
       // One republished chunk, so a duplicate is in the stream across the restart too.
-      const dupe = chunkPredictions(predsFor({ job, ablation: 'differential-lr', seed: 1 }).ids, predsFor({ job, ablation: 'differential-lr', seed: 1 }).probs, {
+      const dupe = chunkPredictions(predsFor({ job, ablation: 'differential-lr', seed: 1 }).ids, predsFor({ job, ablation: 'differential-lr', seed: 1 }).matrix, {
         runUid: `${job}-differential-lr-1`,
         attempt: 1,
         maxBytes: CHUNK_BYTES,

@@ -1,7 +1,7 @@
 // Test support for protocol and collector tests: the same suite runs over real NATS (a unique
 // stream and subject prefix per kit, deleted afterwards) and over the in-process transport.
 import { randomBytes } from 'node:crypto';
-import { InProcessTransport, NatsTransport, predictionsSha256, type Transport } from '../../protocol/mod.js';
+import { InProcessTransport, NatsTransport, predictionsSha256, predictionsSha256V2, toProbabilityMatrix, type ProbabilityMatrix, type Transport } from '../../protocol/mod.js';
 
 export const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
@@ -68,8 +68,20 @@ export const KITS: { name: string; make: () => Promise<TransportKit> }[] = [
   { name: 'in-process', make: () => Promise.resolve(inProcessKit()) },
 ];
 
-/** Deterministic pseudo-random predictions: `n` questions × `width` options, rows summing to 1. */
-export function fakePredictions(n: number, width = 5, seed = 1, idPrefix = 'q'): { ids: string[]; probs: number[][]; sha256: string } {
+export interface FakePredictions {
+  ids: string[];
+  /** Rows of float32 values (as a trainer's dataSync() gives them), summing to 1. */
+  probs: number[][];
+  /** The same values row-major. */
+  matrix: ProbabilityMatrix;
+  /** The v2 digest (what a publisher's done carries). */
+  sha256: string;
+  /** The v1 digest of the same rows (what a pre-v2 trainer's done carried). */
+  sha256V1: string;
+}
+
+/** Deterministic pseudo-random predictions: `n` questions × `width` options, float32 rows summing to 1. */
+export function fakePredictions(n: number, width = 5, seed = 1, idPrefix = 'q'): FakePredictions {
   let s = seed >>> 0 || 1;
   const rnd = (): number => {
     // xorshift32: cheap, seeded, and enough to make every row different.
@@ -86,9 +98,10 @@ export function fakePredictions(n: number, width = 5, seed = 1, idPrefix = 'q'):
     const raw = Array.from({ length: width }, rnd);
     const sum = raw.reduce((a, b) => a + b, 0);
     ids.push(`${idPrefix}${i}`);
-    probs.push(raw.map((x) => x / sum));
+    probs.push(raw.map((x) => Math.fround(x / sum)));
   }
-  return { ids, probs, sha256: predictionsSha256(ids, probs) };
+  const matrix = toProbabilityMatrix(probs);
+  return { ids, probs, matrix, sha256: predictionsSha256V2(ids, matrix), sha256V1: predictionsSha256(ids, probs) };
 }
 
 /** Waits until `cond()` holds, polling; fails the test after `timeoutMs`. */

@@ -5,10 +5,15 @@ import {
   DEFAULT_MAX_CHUNK_BYTES,
   MessageValidationError,
   NATS_DEFAULT_MAX_PAYLOAD,
+  PROTOCOL_VERSION,
   chunkPredictions,
+  chunkPredictionsV1,
+  decodeIds,
   decodeMessage,
+  encodeIds,
   encodeMessage,
   predictionsSha256,
+  predictionsSha256V2,
   validateDone,
   validatePredictions,
   validateProgress,
@@ -29,6 +34,15 @@ function done(over: Record<string, unknown> = {}): Record<string, unknown> {
   return { v: 1, runUid: 'uid-1', attempt: 1, status: 'succeeded', chunks: 1, count: 2, validationSha256: SHA, predictionsSha256: SHA, metrics: { mapAt3: 0.7 }, ...over };
 }
 
+/** A v2 chunk of two rows of two options; `over` replaces fields, `values` the float32 values. */
+function v2Chunk(over: Record<string, unknown> = {}, values: number[] = [0.5, 0.5, 0.25, 0.75]): Record<string, unknown> {
+  return { v: 2, runUid: 'u', attempt: 1, chunk: 0, width: 2, ids: 'a\nb', probsF32: f32Base64(values), ...over };
+}
+
+function f32Base64(values: number[]): string {
+  return Buffer.from(new Float32Array(values).buffer).toString('base64');
+}
+
 function rejects(fn: () => unknown, kind: string, field: string, value?: unknown): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof MessageValidationError, String(e));
@@ -41,15 +55,22 @@ function rejects(fn: () => unknown, kind: string, field: string, value?: unknown
 }
 
 describe('protocol messages', () => {
-  it('accepts well-formed progress, predictions and done messages', () => {
+  it('accepts well-formed progress, predictions and done messages of versions 1 and 2', () => {
+    assert.equal(PROTOCOL_VERSION, 2);
     assert.equal(validateProgress(progress()).step, 10);
+    assert.equal(validateProgress(progress({ v: 2 })).v, 2);
     assert.equal(validatePredictions({ v: 1, runUid: 'u', attempt: 2, chunk: 0, ids: ['a', 'b'], probs: [[0.5, 0.5], [0.1, 0.9]] }).attempt, 2);
+    const m = validatePredictions(v2Chunk());
+    assert.equal(m.v, 2);
+    assert.ok(m.v === 2 && m.probs instanceof Float32Array);
+    assert.deepEqual(Array.from(m.probs), [0.5, 0.5, 0.25, 0.75]);
     assert.equal(validateDone(done()).status, 'succeeded');
+    assert.equal(validateDone(done({ v: 2 })).v, 2);
     assert.equal(validateDone(done({ status: 'failed', error: 'OOM', chunks: 0, count: 0 })).error, 'OOM');
   });
 
   it('names the offending field and value of a bad progress message', () => {
-    rejects(() => validateProgress(progress({ v: 2 })), 'progress', 'v', 2);
+    rejects(() => validateProgress(progress({ v: 3 })), 'progress', 'v', 3);
     rejects(() => validateProgress(progress({ phase: 'warmup' })), 'progress', 'phase', 'warmup');
     rejects(() => validateProgress(progress({ step: 101 })), 'progress', 'step', 101);
     rejects(() => validateProgress(progress({ loss: null })), 'progress', 'loss', null);
@@ -69,6 +90,37 @@ describe('protocol messages', () => {
     rejects(() => validatePredictions({ ...base, chunk: -1, probs: [[0.5, 0.5], [0.5, 0.5]] }), 'predictions', 'chunk', -1);
   });
 
+  it('rejects a garbled v2 chunk, naming the field and value: bad base64, wrong length or row count, NaN, bad sums', () => {
+    rejects(() => validatePredictions(v2Chunk({ probsF32: 'AAAA!!!!AAAAAAAAAAAAAA==' })), 'predictions', 'probsF32', 'AAAA!!!!AAAAAAAAAAAAAA==');
+    // base64url's alphabet, and a length that is not a multiple of 4, are not the wire's base64.
+    rejects(() => validatePredictions(v2Chunk({ probsF32: f32Base64([0.5, 0.5, 0.25, 0.75]).replace(/A/g, '-') })), 'predictions', 'probsF32');
+    rejects(() => validatePredictions(v2Chunk({ probsF32: f32Base64([0.5, 0.5, 0.25, 0.75]).slice(0, -1) })), 'predictions', 'probsF32');
+    rejects(() => validatePredictions(v2Chunk({ probsF32: 12 })), 'predictions', 'probsF32', 12);
+    // One row for two ids; three bytes short of two rows.
+    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5])), 'predictions', 'probsF32', 8);
+    rejects(() => validatePredictions(v2Chunk({ probsF32: Buffer.alloc(13).toString('base64') })), 'predictions', 'probsF32', 13);
+    rejects(() => validatePredictions(v2Chunk({ ids: 'a\nb\nc' })), 'predictions', 'probsF32', 16);
+    rejects(() => validatePredictions(v2Chunk({ width: 4 })), 'predictions', 'probsF32', 16);
+    rejects(() => validatePredictions(v2Chunk({ width: 1 })), 'predictions', 'width', 1);
+    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, Number.NaN, 1])), 'predictions', 'probsF32[1][0]', Number.NaN);
+    assert.throws(() => validatePredictions(v2Chunk({}, [0.5, 0.5, Number.NaN, 1])), /probsF32\[1\]\[0\] must be a probability in \[0, 1\] \(got NaN\)/);
+    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, 1.5, -0.5])), 'predictions', 'probsF32[1][0]', 1.5);
+    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, 0.25, 0.25])), 'predictions', 'probsF32[1]', 0.5);
+    rejects(() => validatePredictions(v2Chunk({ probs: [[0.5, 0.5]] })), 'predictions', 'probs');
+    rejects(() => validatePredictions(v2Chunk({ ids: '' })), 'predictions', 'ids', '');
+    rejects(() => validatePredictions(v2Chunk({ ids: ['a', 'b'] })), 'predictions', 'ids', ['a', 'b']);
+    rejects(() => validatePredictions(v2Chunk({ ids: 'a\n' })), 'predictions', 'ids[1]', '');
+    rejects(() => validatePredictions(v2Chunk({ ids: 'a\\x\nb' })), 'predictions', 'ids[0]', 'a\\x');
+    // A garbled payload through decodeMessage: the same error, never a crash.
+    rejects(() => decodeMessage('predictions', new TextEncoder().encode(JSON.stringify(v2Chunk({ probsF32: '%%%%' })))), 'predictions', 'probsF32', '%%%%');
+  });
+
+  it('a publisher refuses NaN or rows not summing to 1 before sending anything', () => {
+    const bad = { values: new Float32Array([0.5, 0.5, Number.NaN, 1]), width: 2 };
+    assert.throws(() => chunkPredictions(['a', 'b'], bad, { runUid: 'u', attempt: 1 }), (e: unknown) => e instanceof MessageValidationError && e.field === 'probs[1][0]');
+    assert.throws(() => chunkPredictions(['a', 'b'], { values: new Float32Array([0.5, 0.5, 0.5]), width: 2 }, { runUid: 'u', attempt: 1 }), ChunkingError);
+  });
+
   it('requires a reason for a failed run and consistent counts', () => {
     rejects(() => validateDone(done({ status: 'failed' })), 'done', 'error');
     rejects(() => validateDone(done({ chunks: 0 })), 'done', 'chunks', 0);
@@ -80,49 +132,106 @@ describe('protocol messages', () => {
     rejects(() => decodeMessage('done', Uint8Array.from([0xff, 0xfe, 0x00])), 'done', 'payload');
   });
 
-  it('predictionsSha256 is order- and value-sensitive and unambiguous', () => {
-    const { ids, probs, sha256 } = fakePredictions(50, 5, 7);
-    assert.match(sha256, /^[0-9a-f]{64}$/);
-    assert.equal(predictionsSha256([...ids], probs.map((r) => [...r])), sha256);
+  it('predictionsSha256 (v1) is order- and value-sensitive and unambiguous', () => {
+    const { ids, probs, sha256V1 } = fakePredictions(50, 5, 7);
+    assert.match(sha256V1, /^[0-9a-f]{64}$/);
+    assert.equal(predictionsSha256([...ids], probs.map((r) => [...r])), sha256V1);
     const swapped = [...ids];
     [swapped[0], swapped[1]] = [swapped[1] as string, swapped[0] as string];
-    assert.notEqual(predictionsSha256(swapped, probs), sha256);
+    assert.notEqual(predictionsSha256(swapped, probs), sha256V1);
     const nudged = probs.map((r) => [...r]);
     (nudged[3] as number[])[2] = ((nudged[3] as number[])[2] as number) + 1e-12;
-    assert.notEqual(predictionsSha256(ids, nudged), sha256);
+    assert.notEqual(predictionsSha256(ids, nudged), sha256V1);
     // Boundaries between id and row must matter: ("ab",[..]) vs ("a", ...) cannot collide.
     assert.notEqual(predictionsSha256(['ab'], [[0.5, 0.5]]), predictionsSha256(['a'], [[0.5, 0.5]]));
   });
 
-  it('chunks 100k questions × 5 options under the 1 MiB payload limit and reassembles them exactly', () => {
-    const { ids, probs, sha256 } = fakePredictions(100_000, 5, 3, 'question-with-a-longish-id-');
-    const chunks = chunkPredictions(ids, probs, { runUid: 'uid-0123456789', attempt: 3 });
-    assert.ok(chunks.length > 5, `only ${chunks.length} chunks`);
+  it('predictionsSha256V2 hashes the float32 values as sent: order-, value-, width- and boundary-sensitive', () => {
+    const { ids, matrix, sha256 } = fakePredictions(50, 5, 7);
+    assert.match(sha256, /^[0-9a-f]{64}$/);
+    assert.equal(predictionsSha256V2([...ids], { values: Float32Array.from(matrix.values), width: 5 }), sha256);
+    const swapped = [...ids];
+    [swapped[0], swapped[1]] = [swapped[1] as string, swapped[0] as string];
+    assert.notEqual(predictionsSha256V2(swapped, matrix), sha256);
+    // One float32 ulp on one value.
+    const nudged = Float32Array.from(matrix.values);
+    new Uint32Array(nudged.buffer)[17]! += 1;
+    assert.notEqual(predictionsSha256V2(ids, { values: nudged, width: 5 }), sha256);
+    const four = { values: new Float32Array([0.25, 0.25, 0.25, 0.25]), width: 2 };
+    assert.notEqual(predictionsSha256V2(['ab', 'c'], four), predictionsSha256V2(['a', 'bc'], four));
+    assert.throws(() => predictionsSha256V2(['a'], four), ChunkingError);
+  });
+
+  it('chunks 100k questions × 5 options under the 1 MiB payload limit and reassembles them exactly (v2)', () => {
+    const { ids, matrix, sha256 } = fakePredictions(100_000, 5, 3, 'question-with-a-longish-id-');
+    const chunks = chunkPredictions(ids, matrix, { runUid: 'uid-0123456789', attempt: 3 });
+    assert.ok(chunks.length > 2, `only ${chunks.length} chunks`);
     const gotIds: string[] = [];
-    const gotProbs: number[][] = [];
+    const got = new Float32Array(matrix.values.length);
     chunks.forEach((c, i) => {
       assert.ok(c.data.byteLength <= DEFAULT_MAX_CHUNK_BYTES && DEFAULT_MAX_CHUNK_BYTES < NATS_DEFAULT_MAX_PAYLOAD, `chunk ${i}: ${c.data.byteLength} bytes`);
       // Greedy packing: every chunk but the last is nearly full (within one row of the limit).
-      if (i < chunks.length - 1) assert.ok(c.data.byteLength > DEFAULT_MAX_CHUNK_BYTES - 500, `chunk ${i} only ${c.data.byteLength} bytes`);
+      if (i < chunks.length - 1) assert.ok(c.data.byteLength > DEFAULT_MAX_CHUNK_BYTES - 100, `chunk ${i} only ${c.data.byteLength} bytes`);
       assert.equal(c.chunk, i);
       assert.equal(c.msgId, `uid-0123456789.3.${i}`);
       const m: PredictionsMessage = decodeMessage('predictions', c.data);
+      assert.ok(m.v === 2);
       assert.equal(m.chunk, i);
-      assert.equal(m.ids.length, c.count);
-      gotIds.push(...m.ids);
-      gotProbs.push(...m.probs);
+      assert.equal(m.width, 5);
+      assert.equal(m.count, c.count);
+      got.set(m.probs, gotIds.length * 5);
+      gotIds.push(...decodeIds(m.ids));
     });
-    assert.equal(gotIds.length, 100_000);
-    assert.equal(predictionsSha256(gotIds, gotProbs), sha256);
+    assert.deepEqual(gotIds, ids);
+    assert.deepEqual(got, matrix.values);
+    assert.equal(predictionsSha256V2(gotIds, { values: got, width: 5 }), sha256);
+  });
+
+  it('still decodes version 1 chunks (what older trainers wrote) to the same rows', () => {
+    const { ids, probs, sha256V1 } = fakePredictions(3000, 5, 4);
+    const chunks = chunkPredictionsV1(ids, probs, { runUid: 'old', attempt: 1, maxBytes: 32 * 1024 });
+    assert.ok(chunks.length > 1);
+    const gotIds: string[] = [];
+    const gotRows: number[][] = [];
+    for (const c of chunks) {
+      const m = decodeMessage('predictions', c.data);
+      assert.ok(m.v === 1);
+      gotIds.push(...m.ids);
+      gotRows.push(...m.probs);
+    }
+    assert.equal(predictionsSha256(gotIds, gotRows), sha256V1);
+  });
+
+  it('carries ids with backslashes, newlines, quotes and non-ASCII exactly, within the limit', () => {
+    const odd = ['q"0\\', 'vraag-é-1', 'q2\n', 'a\\nb', '\\', '\n', 'tab\there', '😀'];
+    const ids = Array.from({ length: 400 }, (_, i) => `${odd[i % odd.length]}${i}`);
+    assert.deepEqual(decodeIds(encodeIds(ids)), ids);
+    assert.deepEqual(decodeIds(encodeIds(['a', 'b'])), ['a', 'b']);
+    assert.equal(encodeIds(['a', 'b']), 'a\nb');
+    const values = new Float32Array(ids.length * 4).fill(0.25);
+    const chunks = chunkPredictions(ids, { values, width: 4 }, { runUid: 'u', attempt: 1, maxBytes: 2048 });
+    const got: string[] = [];
+    for (const c of chunks) {
+      assert.ok(c.data.byteLength <= 2048);
+      if (c.chunk < chunks.length - 1) assert.ok(c.data.byteLength > 2048 - 60, `chunk ${c.chunk}: ${c.data.byteLength} bytes`);
+      const m = decodeMessage('predictions', c.data);
+      assert.ok(m.v === 2);
+      got.push(...decodeIds(m.ids));
+    }
+    assert.deepEqual(got, ids);
+    // The digest tells lists apart that only the escaping separates.
+    const two = { values: new Float32Array([0.5, 0.5, 0.5, 0.5]), width: 2 };
+    assert.notEqual(predictionsSha256V2(['a\nb', 'c'], two), predictionsSha256V2(['a', 'b\nc'], two));
+    assert.throws(() => chunkPredictions(['a', ''], two, { runUid: 'u', attempt: 1 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[1]');
   });
 
   it('respects a smaller maxBytes and refuses a row that cannot fit', () => {
-    const { ids, probs } = fakePredictions(200, 4, 9);
-    const chunks = chunkPredictions(ids, probs, { runUid: 'u', attempt: 1, maxBytes: 4096 });
+    const { ids, matrix } = fakePredictions(200, 4, 9);
+    const chunks = chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 1024 });
     assert.ok(chunks.length > 3);
-    for (const c of chunks) assert.ok(c.data.byteLength <= 4096);
-    assert.throws(() => chunkPredictions(ids, probs, { runUid: 'u', attempt: 1, maxBytes: 100 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[0]');
-    assert.throws(() => chunkPredictions(ids, probs.slice(1), { runUid: 'u', attempt: 1 }), ChunkingError);
+    for (const c of chunks) assert.ok(c.data.byteLength <= 1024);
+    assert.throws(() => chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 100 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[0]');
+    assert.throws(() => chunkPredictions(ids.slice(1), matrix, { runUid: 'u', attempt: 1 }), ChunkingError);
   });
 
   it('round-trips messages through the wire encoding', () => {

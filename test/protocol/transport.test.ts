@@ -11,8 +11,8 @@ let bigRun: EncodedChunk[] | undefined;
 /** The chunks of one 100k × 5 run, made once for both transports. */
 function bigRunChunks(): EncodedChunk[] {
   if (!bigRun) {
-    const { ids, probs } = fakePredictions(100_000, 5, 5, 'science-exam-question-');
-    bigRun = chunkPredictions(ids, probs, { runUid: 'big-run', attempt: 1 });
+    const { ids, matrix } = fakePredictions(100_000, 5, 5, 'science-exam-question-');
+    bigRun = chunkPredictions(ids, matrix, { runUid: 'big-run', attempt: 1 });
   }
   return bigRun;
 }

@@ -152,7 +152,7 @@ export async function runTraining(cfg: RunConfig, opts: { signal?: AbortSignal }
       const ids = validation.questions.map((q) => q.id);
       const valLoss = labelledLoss(probs, validation.questions);
       await report({ step: ids.length, totalSteps: ids.length, epoch: t.epochs, phase: 'eval', loss: valLoss ?? Number.NaN, learningRates: {}, examplesPerSecond: 0, elapsedMs: elapsedBefore + Date.now() - started }, true);
-      const published = await publisher.predictions(ids, probs);
+      const published = await publisher.predictions(ids, { values: flat, width: validation.letters.length });
       log.info({ event: 'predictions', count: published.count, chunks: published.chunks, duplicates: published.duplicates }, `published ${published.count} predictions in ${published.chunks} chunks`);
 
       // --- saved model ------------------------------------------------------------------------------
