@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTable, type StudyResults } from '../../controller/report/mod.js';
+import { aggregateStudy } from '../../controller/aggregate/mod.js';
+import { formatDelta, formatP, renderTable, type StudyResults } from '../../controller/report/mod.js';
 import { seedAwareResults, studyResults } from './fixture.js';
 
 /** The cells of the table line that starts with `label`, split on runs of 2+ spaces. */
@@ -104,4 +105,31 @@ test('table: without resampleSeeds there is no second line and no seed-aware leg
   const t = renderTable(studyResults());
   assert.doesNotMatch(t, /seeds resampled/);
   assert.equal(t.split('\n').filter((l) => l.startsWith('differential-lr')).length, 1);
+});
+
+test('table: a study aggregated with resampleSeeds shows its own seed-aware figures on the second lines', () => {
+  const n = 300;
+  let s = 7;
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const names = ['full', 'frozen-embeddings', 'differential-lr'];
+  const runs = names.flatMap((ablation, a) =>
+    [0, 1, 2].map((seed) => ({ ablation, seed, probs: Float32Array.from({ length: n * 4 }, (_, i) => rand() + (i % 4 === 0 ? 0.3 + 0.1 * a : 0)) })),
+  );
+  const bootstrap = { resamples: 500, confidence: 0.95, seed: 0, resampleSeeds: true };
+  const agg = aggregateStudy({ questionIds: Array.from({ length: n }, (_, i) => `q${i}`), answers: new Int32Array(n), options: 4, runs, baseline: 'full', bootstrap });
+  const base = studyResults();
+  const results: StudyResults = {
+    ...base,
+    evaluation: { ...base.evaluation, bootstrap },
+    runs: base.runs.map((r) => ({ ...r, mapAtK: agg.summary.runs.find((x) => x.ablation === r.ablation && x.seed === r.seed)?.mapAtK ?? null })),
+    ablations: agg.summary.ablations.map((a) => ({ ...a, files: { probabilities: null, submission: null } })),
+    best: agg.summary.best,
+  };
+  const lines = renderTable(results).split('\n');
+  for (const a of results.ablations.slice(1)) {
+    const sa = a.vsBaseline?.seedAware;
+    assert.ok(sa);
+    const next = lines[lines.findIndex((l) => l.startsWith(a.name)) + 1] ?? '';
+    assert.deepEqual(next.trim().split(/ {2,}/), ['↳ seeds resampled', `[${formatDelta(sa.ciLow)}, ${formatDelta(sa.ciHigh)}]`, formatP(sa.pValue), formatP(sa.pValueHolm)]);
+  }
 });
