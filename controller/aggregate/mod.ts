@@ -48,9 +48,11 @@ export {
   seedAwareDeltas,
   seedMultisetCount,
   seedMultisets,
+  pairSeeds,
   SeedEnsembles,
   SEED_CACHE_BYTES,
   type SeedEnsemblesInput,
+  type SeedPairing,
   type SeedAwareResult,
 } from './seeds.js';
 export {

@@ -9,7 +9,7 @@ import { DEFAULT_ENSEMBLE_METHOD, ensemble, type EnsembleMethod } from './ensemb
 import { AggregateInputError } from './errors.js';
 import { alignProbabilities, DEFAULT_K, mean, perQuestionScores, type Probabilities } from './map.js';
 import { powerAnalysis, type PowerOptions } from './power.js';
-import { SeedEnsembles, seedAwareBootstrap } from './seeds.js';
+import { pairSeeds, SeedEnsembles, seedAwareBootstrap } from './seeds.js';
 import { holm, seedStats } from './stats.js';
 
 export interface StudyRunInput {
@@ -115,14 +115,14 @@ export function aggregateStudy(input: StudyInput): StudyAggregate {
   });
 
   const ensembles = new Map<string, { probs: Float32Array; scores: Float64Array }>();
-  const seedRuns = new Map<string, Probabilities[]>();
+  const seedRuns = new Map<string, { seeds: number[]; runs: Probabilities[] }>();
   const ablations: AblationSummary[] = names.map((name) => {
     const idx = input.runs.map((r, i) => (r.ablation === name && aligned[i] ? i : -1)).filter((i) => i >= 0);
     const seeds = idx.map((i) => input.runs[i]?.seed ?? NaN);
     if (idx.length === 0) return { name, seeds, seedMean: null, seedStd: null, seedMin: null, seedMax: null, ensembleMapAtK: null };
     const stats = seedStats(idx.map((i) => runs[i]?.mapAtK ?? NaN));
     const members = idx.map((i) => aligned[i] as Probabilities);
-    seedRuns.set(name, members);
+    seedRuns.set(name, { seeds, runs: members });
     const probs = ensemble(members, method, options);
     const scores = perQuestionScores(probs, answers, k);
     ensembles.set(name, { probs, scores });
@@ -140,22 +140,23 @@ export function aggregateStudy(input: StudyInput): StudyAggregate {
   });
   const adjusted = holm(tests.map((t) => t.boot.pValue));
 
-  // The seed-aware comparison needs at least two seeds on both sides: one seed has no spread to
-  // resample, and resampling only the other side's seeds would understate the noise. The
+  // The seed-aware comparison draws its seeds from those both sides trained successfully, paired
+  // by seed value; it needs at least two of them: one seed has no spread to resample. The
   // baseline's multiset ensembles are built once and shared by every comparison.
   const seedSets = new Map<string, SeedEnsembles>();
   const seedsOf = (name: string): SeedEnsembles | null => {
     const members = seedRuns.get(name);
-    if (!members || members.length < 2) return null;
+    if (!members) return null;
     let s = seedSets.get(name);
-    if (!s) seedSets.set(name, (s = new SeedEnsembles({ name, runs: members, method, options, answers, k })));
+    if (!s) seedSets.set(name, (s = new SeedEnsembles({ name, seeds: members.seeds, runs: members.runs, method, options, answers, k })));
     return s;
   };
   const seedAware = tests.map((t) => {
     if (!bootstrap.resampleSeeds) return null;
     const b = seedsOf(input.baseline);
     const c = seedsOf(t.a.name);
-    return b && c ? seedAwareBootstrap(b, c, bootstrap) : null;
+    if (!b || !c || pairSeeds(b.seedValues, c.seedValues).common.length < 2) return null;
+    return seedAwareBootstrap(b, c, bootstrap);
   });
   const seedAwareP = seedAware.filter((r) => r !== null).map((r) => r.pValue);
   const seedAwareHolm = holm(seedAwareP);
