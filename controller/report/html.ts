@@ -112,7 +112,7 @@ function scoreSection(results: StudyResults): string {
     `baseline + Δ, so a bar that crosses the dashed baseline line is a difference the validation set cannot tell from zero. ` +
     `p is one-sided (share of resamples with Δ* ≤ 0).` +
     (seedAware
-      ? ` Thin dashed bars just left of them: the same interval with the training seeds resampled too (each resample redraws every ablation's seeds, the baseline's too, rebuilds the ensembles, then redraws the questions), so they include seed variance.`
+      ? ` Thin dashed bars just left of them: the same interval with the training seeds resampled too (each resample draws one set of seeds with replacement, the same for the ablation and the baseline, rebuilds both ensembles, then redraws the questions), so they include seed variance.`
       : '');
   return `<section id="scores"><h2>${esc(label)}</h2><figure>${chart}<figcaption>${caption}</figcaption></figure></section>`;
 }

@@ -95,11 +95,31 @@ function powerCell(a: AblationResult): string {
 /** Label of a row's second line: the same comparison with the training seeds resampled too. */
 export const SEED_AWARE_LABEL = '↳ seeds resampled';
 
-function seedAwareCells(a: AblationResult, baselineSeeds: number): SeedAwareCells {
+/** "seed 2" / "seeds 0, 1". */
+function seedList(seeds: readonly number[]): string {
+  return `seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}`;
+}
+
+/**
+ * How the seed-aware comparison pairs an ablation's seeds with the baseline's: by seed value, on
+ * the seeds both trained successfully (`seeds` lists those).
+ */
+function seedPairing(a: AblationResult, baseline: AblationResult | undefined): { common: number[]; missingHere: number[]; missingInBaseline: number[] } {
+  const baseSeeds = baseline?.seeds ?? [];
+  const own = new Set(a.seeds);
+  const base = new Set(baseSeeds);
+  return { common: baseSeeds.filter((s) => own.has(s)), missingHere: baseSeeds.filter((s) => !own.has(s)), missingInBaseline: a.seeds.filter((s) => !base.has(s)) };
+}
+
+function seedAwareCells(a: AblationResult, baseline: AblationResult | undefined): SeedAwareCells {
   const s = a.vsBaseline?.seedAware;
   if (s === undefined) {
-    const few = Math.min(a.seeds.length, baselineSeeds);
-    return { ci: `${MISSING} (${baselineSeeds < a.seeds.length ? 'baseline ' : ''}${few} seed${few === 1 ? '' : 's'})`, p: MISSING, pHolm: MISSING };
+    const baseSeeds = baseline?.seeds.length ?? 0;
+    const few = Math.min(a.seeds.length, baseSeeds);
+    const common = seedPairing(a, baseline).common.length;
+    // Fewer seeds in common than either side has: the pairing, not a side's count, is short.
+    const why = common < few ? `${common} common seed${common === 1 ? '' : 's'}` : `${baseSeeds < a.seeds.length ? 'baseline ' : ''}${few} seed${few === 1 ? '' : 's'}`;
+    return { ci: `${MISSING} (${why})`, p: MISSING, pHolm: MISSING };
   }
   return { ci: `[${formatDelta(s.ciLow)}, ${formatDelta(s.ciHigh)}]`, p: formatP(s.pValue), pHolm: formatP(s.pValueHolm) };
 }
@@ -111,7 +131,7 @@ export function tableModel(results: StudyResults): TableModel {
   const best = results.best?.ablation;
   const conf = formatConfidence(results.evaluation.bootstrap.confidence);
   const seedAwareAsked = results.evaluation.bootstrap.resampleSeeds === true || results.ablations.some((a) => a.vsBaseline?.seedAware !== undefined);
-  const baseSeeds = results.ablations.find((a) => a.name === baseline)?.seeds.length ?? 0;
+  const baselineResult = results.ablations.find((a) => a.name === baseline);
   const rows = results.ablations.map((a): TableRow => {
     const v = a.vsBaseline;
     return {
@@ -125,7 +145,7 @@ export function tableModel(results: StudyResults): TableModel {
       p: v === undefined ? MISSING : formatP(v.pValue),
       pHolm: v?.pValueHolm === undefined ? MISSING : formatP(v.pValueHolm),
       power: powerCell(a),
-      ...(seedAwareAsked && v !== undefined ? { seedAware: seedAwareCells(a, baseSeeds) } : {}),
+      ...(seedAwareAsked && v !== undefined ? { seedAware: seedAwareCells(a, baselineResult) } : {}),
     };
   });
   const notes: string[] = [];
@@ -140,11 +160,23 @@ export function tableModel(results: StudyResults): TableModel {
   }
   if (seedAwareAsked) {
     notes.push(
-      `${SEED_AWARE_LABEL}: the same Δ with training-seed variance included — each of the ${results.evaluation.bootstrap.resamples} resamples first redraws every ablation's seeds with replacement (the baseline's too) and rebuilds the ensembles, then redraws the questions; ${conf} CI, p and p (Holm) as above. A gain whose interval crosses 0 here may not survive another draw of seeds; with ${seeds.length} seed${seeds.length === 1 ? '' : 's'} per ablation the estimate is rough.`,
+      `${SEED_AWARE_LABEL}: the same Δ with training-seed variance included — each of the ${results.evaluation.bootstrap.resamples} resamples first draws one set of seeds with replacement, the same for the ablation and the baseline (seeds are paired: one seed, one initialisation and data order), rebuilds both ensembles from them, then redraws the questions; ${conf} CI, p and p (Holm) as above. A gain whose interval crosses 0 here may not survive another draw of seeds; with ${seeds.length} seed${seeds.length === 1 ? '' : 's'} per ablation the estimate is rough.`,
     );
+    // A seed that only one side trained successfully is left out of the pairing: say which.
+    for (const a of results.ablations) {
+      if (a.vsBaseline?.seedAware === undefined) continue;
+      const { common, missingHere, missingInBaseline } = seedPairing(a, baselineResult);
+      const missing = [
+        ...(missingHere.length > 0 ? [`${seedList(missingHere)} missing for ${a.name}`] : []),
+        ...(missingInBaseline.length > 0 ? [`${seedList(missingInBaseline)} missing for ${baseline}`] : []),
+      ];
+      if (missing.length > 0) notes.push(`${SEED_AWARE_LABEL}, ${a.name}: ${missing.join(', ')}: paired on ${seedList(common)}.`);
+    }
     const lacking = results.ablations.filter((a) => a.vsBaseline !== undefined && a.vsBaseline.seedAware === undefined).map((a) => a.name);
     if (lacking.length > 0) {
-      notes.push(`${SEED_AWARE_LABEL}: not estimable for ${lacking.join(', ')}: seed variance cannot be estimated from one seed (it needs at least 2 seeds in both the ablation and the baseline).`);
+      notes.push(
+        `${SEED_AWARE_LABEL}: not estimable for ${lacking.join(', ')}: seed variance cannot be estimated from one seed (it needs at least 2 seeds that both the ablation and the baseline trained successfully).`,
+      );
     }
   }
   const failed = results.runs.filter((r) => r.mapAtK === null);

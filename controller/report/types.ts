@@ -66,7 +66,7 @@ export interface AblationResult {
 /**
  * The paired-bootstrap comparison of an ablation's ensemble with the baseline's, as results.json
  * holds it (an older file lacks the Holm p-value and the power figures), with the baseline's name;
- * `seedAware` only where the seed-aware bootstrap was asked for and both sides had 2+ seeds.
+ * `seedAware` only where the seed-aware bootstrap was asked for and both sides had 2+ seeds in common.
  */
 export interface ResultsComparison extends RecordedBaselineComparison {
   baseline: string;

@@ -130,7 +130,7 @@ test('html: with seeds resampled, a second table row and a dashed interval per c
   assert.doesNotMatch(html, /data-seed-aware="full"/);
   // differential-lr: baseline 0.6317 + [-0.0041, 0.0402] = [0.6276, 0.6719].
   assert.match(html, /<g class="interval seed-aware"[^>]*><title>differential-lr, seeds resampled too: 95% CI of Δ \[0\.628, 0\.672\] on the baseline&#39;s scale, p 0\.079/);
-  assert.match(html, /Thin dashed bars just left of them: the same interval with the training seeds resampled too/);
+  assert.match(html, /Thin dashed bars just left of them: the same interval with the training seeds resampled too \(each resample draws one set of seeds with replacement, the same for the ablation and the baseline,/);
   assert.match(html, /seed 0, and again with the training seeds resampled<\/p>/);
   assert.doesNotMatch(renderReportHtml(studyResults(), []), /class="(interval )?seed-aware"|seeds resampled/);
 

@@ -88,7 +88,8 @@ test('table: with seeds resampled, a second line under each comparison shows tha
   const end = (lines[at] ?? '').indexOf('+0.033]') + '+0.033]'.length;
   assert.equal(lines[at + 1]?.slice(end - '+0.040]'.length, end), '+0.040]');
   assert.ok(!lines[lines.findIndex((l) => l.startsWith('full')) + 1]?.includes('seeds resampled'), 'the baseline has no second line');
-  assert.match(t, /↳ seeds resampled: the same Δ with training-seed variance included — each of the 10000 resamples first redraws every ablation's seeds with replacement \(the baseline's too\)/);
+  assert.match(t, /↳ seeds resampled: the same Δ with training-seed variance included — each of the 10000 resamples first draws one set of seeds with replacement, the same for the ablation and the baseline \(seeds are paired/);
+  assert.doesNotMatch(t, /missing for/, 'every ablation has every seed: no pairing note');
 
   // One seed left: no interval, said in the cell and under the table.
   const frozen = r.ablations[1];
@@ -99,6 +100,26 @@ test('table: with seeds resampled, a second line under each comparison shows tha
   const i = one.split('\n').findIndex((l) => l.startsWith('frozen-embeddings'));
   assert.deepEqual(one.split('\n')[i + 1]?.trim().split(/ {2,}/), ['↳ seeds resampled', '— (1 seed)', '—', '—']);
   assert.match(one, /not estimable for frozen-embeddings: seed variance cannot be estimated from one seed/);
+});
+
+test('table: with seeds resampled, a seed that only one side trained is named under the table with the seeds it was paired on', () => {
+  const r = seedAwareResults();
+  const [full, frozen, differential] = r.ablations;
+  assert.ok(full && frozen?.vsBaseline && differential?.vsBaseline);
+  differential.seeds = [0, 1];
+  const t = renderTable(r);
+  assert.match(t, /↳ seeds resampled, differential-lr: seed 2 missing for differential-lr: paired on seeds 0, 1\./);
+  assert.doesNotMatch(t, /frozen-embeddings: seed/);
+  // The baseline lacking seed 0 touches every comparison; one seed in common leaves no figure.
+  full.seeds = [1, 2];
+  frozen.seeds = [0, 1];
+  differential.seeds = [0, 1, 2, 3];
+  delete frozen.vsBaseline.seedAware;
+  const u = renderTable(r);
+  assert.match(u, /↳ seeds resampled, differential-lr: seeds 0, 3 missing for full: paired on seeds 1, 2\./);
+  const lines = u.split('\n');
+  assert.deepEqual(lines[lines.findIndex((l) => l.startsWith('frozen-embeddings')) + 1]?.trim().split(/ {2,}/), ['↳ seeds resampled', '— (1 common seed)', '—', '—']);
+  assert.match(u, /not estimable for frozen-embeddings: .*at least 2 seeds that both the ablation and the baseline trained successfully/);
 });
 
 test('table: without resampleSeeds there is no second line and no seed-aware legend', () => {
