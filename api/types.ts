@@ -163,8 +163,9 @@ export interface Evaluation {
     confidence?: number;
     seed?: number;
     /**
-     * Also report the seed-aware comparison (`vsBaseline.seedAware`): each replicate first redraws
-     * every ensemble's seeds with replacement. Off by default; it never changes the other figures.
+     * Also report the seed-aware comparison (`vsBaseline.seedAware`): each replicate first draws one
+     * set of seeds with replacement, the same for the ablation and the baseline. Off by default; it
+     * never changes the other figures.
      */
     resampleSeeds?: boolean;
   };
@@ -267,16 +268,16 @@ export interface BaselineComparison {
   questionsNeeded: number | null;
   /**
    * The same comparison with training-seed variance included (`evaluation.bootstrap.resampleSeeds`):
-   * present only when that is on and both ensembles have at least two seeds.
+   * present only when that is on and the two ablations have at least two seeds in common.
    */
   seedAware?: SeedAwareComparison;
 }
 
 /**
- * The two-level bootstrap of Δ: each replicate redraws each ensemble's seeds with replacement
- * (independently per ablation, the baseline too), rebuilds the ensembles, then resamples the
- * questions shared by both. When the seeds predict alike it equals the question-only interval;
- * the more they disagree, the wider it gets.
+ * The two-level bootstrap of Δ: each replicate draws one set of seeds with replacement from the
+ * seeds both ablations have (paired by seed value) and uses it for both, rebuilds the ensembles,
+ * then resamples the questions shared by both. When the seeds predict alike it equals the
+ * question-only interval; the more they disagree, the wider it gets.
  */
 export interface SeedAwareComparison {
   /** Percentile interval of the resampled Δ* at the evaluation's confidence. */
