@@ -28,6 +28,11 @@ export interface WatchedInformerOptions<T extends k8s.KubernetesObject> {
   onRestart?: (reason: 'error' | 'watchdog') => void;
   /** @default DEFAULT_WATCHDOG_MS */
   watchdogMs?: number;
+  /**
+   * An index key per object (undefined: not indexed), kept up to date with the cache, so
+   * `indexed(key)` costs the size of its answer instead of a scan of everything cached.
+   */
+  indexBy?: (obj: T) => string | undefined;
 }
 
 export class WatchedInformer<T extends k8s.KubernetesObject> {
@@ -39,6 +44,9 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly log;
+  /** index key → (namespace/name → object); and namespace/name → its index key. */
+  private readonly index = new Map<string, Map<string, T>>();
+  private readonly indexOf = new Map<string, string>();
 
   private constructor(private readonly o: WatchedInformerOptions<T>) {
     this.log = logger({ informer: o.name });
@@ -72,7 +80,7 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
       inf.on(type, (obj) => {
         if (!current()) return;
         heard();
-        this.o.onEvent(type, obj);
+        this.emit(type, obj);
       });
     }
     inf.on('connect', () => {
@@ -86,9 +94,43 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
     return inf;
   }
 
-  /** The cached objects (all namespaces the path covers). */
+  /** The cached objects (all namespaces the path covers): a fresh array, O(everything cached). */
   list(): readonly T[] {
     return this.informer.list();
+  }
+
+  /** One cached object, O(1). */
+  get(name: string, namespace: string | undefined): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  /** The cached objects whose `indexBy` key is `key` (none without `indexBy`). */
+  indexed(key: string): T[] {
+    const m = this.index.get(key);
+    return m ? [...m.values()] : [];
+  }
+
+  /** Keeps the index in step with the cache, then tells the owner. */
+  private emit(type: InformerEvent, obj: T): void {
+    const by = this.o.indexBy;
+    if (by) {
+      const id = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+      const before = this.indexOf.get(id);
+      const after = type === 'delete' ? undefined : by(obj);
+      if (before !== undefined && before !== after) {
+        const m = this.index.get(before);
+        m?.delete(id);
+        if (m?.size === 0) this.index.delete(before);
+        this.indexOf.delete(id);
+      }
+      if (after !== undefined) {
+        let m = this.index.get(after);
+        if (!m) this.index.set(after, (m = new Map()));
+        m.set(id, obj);
+        this.indexOf.set(id, after);
+      }
+    }
+    this.o.onEvent(type, obj);
   }
 
   private restartLater(reason: 'error' | 'watchdog', err?: unknown): void {
@@ -121,7 +163,7 @@ export class WatchedInformer<T extends k8s.KubernetesObject> {
     }
     this.restartTimer = undefined;
     const now = new Set(fresh.list().map((x) => `${x.metadata?.namespace}/${x.metadata?.name}`));
-    for (const x of before) if (!now.has(`${x.metadata?.namespace}/${x.metadata?.name}`) && !this.closed) this.o.onEvent('delete', x);
+    for (const x of before) if (!now.has(`${x.metadata?.namespace}/${x.metadata?.name}`) && !this.closed) this.emit('delete', x);
   }
 
   /** Idempotent. */

@@ -50,6 +50,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private observed: { record: string; at: number } | undefined;
   private closed = false;
+  /** The read-and-write in progress: close() waits for it, so its renew cannot race the release. */
+  private ticking: Promise<void> | undefined;
   private readonly log;
   private readonly duration: number;
   private readonly deadline: number;
@@ -66,7 +68,7 @@ export class LeaderElector {
     const k = await import('@kubernetes/client-node');
     const e = new LeaderElector(o);
     e.api = o.kc.makeApiClient(k.CoordinationV1Api);
-    void e.tick();
+    e.runTick();
     return e;
   }
 
@@ -77,8 +79,13 @@ export class LeaderElector {
   private schedule(): void {
     if (this.closed) return;
     // Jitter so candidates do not poll in lockstep.
-    this.timer = setTimeout(() => void this.tick(), this.period * (1 + Math.random() * 0.2));
+    this.timer = setTimeout(() => this.runTick(), this.period * (1 + Math.random() * 0.2));
     this.timer.unref();
+  }
+
+  private runTick(): void {
+    if (this.closed) return;
+    this.ticking = this.tick();
   }
 
   private async tick(): Promise<void> {
@@ -148,20 +155,29 @@ export class LeaderElector {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    // A renew in flight would otherwise write after the release read the Lease: a 409, and the
+    // successor waiting out the whole lease.
+    await this.ticking;
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
-      if (lease.spec?.holderIdentity === this.o.identity) {
-        const spec = lease.spec;
-        await this.api.replaceNamespacedLease({
-          name: this.o.name,
-          namespace: this.o.namespace,
-          body: { ...lease, spec: { ...spec, holderIdentity: '', renewTime: microTime(), acquireTime: spec.acquireTime ? microTime(asDate(spec.acquireTime)) : microTime() } },
-        });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
+        if (lease.spec?.holderIdentity === this.o.identity) {
+          const spec = lease.spec;
+          await this.api.replaceNamespacedLease({
+            name: this.o.name,
+            namespace: this.o.namespace,
+            body: { ...lease, spec: { ...spec, holderIdentity: '', renewTime: microTime(), acquireTime: spec.acquireTime ? microTime(asDate(spec.acquireTime)) : microTime() } },
+          });
+        }
+        return;
+      } catch (err) {
+        // A conflict (someone wrote the Lease since it was read) is retried with a fresh read.
+        if ((err as { code?: number }).code === 409 && attempt < 3) continue;
+        this.log.warn({ err: err instanceof Error ? err.message : err }, 'lease: release failed; the successor waits out the lease');
+        return;
       }
-    } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : err }, 'lease: release failed; the successor waits out the lease');
     }
   }
 }

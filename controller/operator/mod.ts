@@ -20,6 +20,8 @@ export {
 } from './settings.js';
 export { LeaderElector, microTime, DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, type LeaderElectorOptions } from './leader.js';
 export { WorkQueue, DEFAULT_QUEUE_WORKERS, type QueueHandler, type QueueState } from './queue.js';
+export { createConcurrently, CREATES_IN_FLIGHT } from './creates.js';
+export { KeepAliveAuth, keepAliveClient, KEEP_ALIVE_FREE_SOCKETS } from './http.js';
 export { WatchedInformer, DEFAULT_WATCHDOG_MS, type InformerEvent, type WatchedInformerOptions } from './informer.js';
 export { createMetrics, serve, type OperatorMetrics, type Probes } from './server.js';
 export { FineTuneJobNotFoundError, InvalidSpecError, KubeApiError, OperatorConfigError } from './errors.js';

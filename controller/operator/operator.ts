@@ -32,7 +32,9 @@ import { jobFilter, NatsTransport, type Transport } from '../../protocol/mod.js'
 import type { QuestionSet } from '../../trainer/mod.js';
 import { aggregateStudy } from '../aggregate/mod.js';
 import { Collector, runKey, type CollectedRun, type CollectorCounters, type RunKey } from '../collector/mod.js';
+import { createConcurrently, CREATES_IN_FLIGHT } from './creates.js';
 import { InvalidSpecError, KubeApiError } from './errors.js';
+import { KeepAliveAuth, keepAliveClient } from './http.js';
 import { WatchedInformer } from './informer.js';
 import type { JobObject } from './job.js';
 import { LeaderElector, microTime } from './leader.js';
@@ -76,6 +78,7 @@ export class Operator {
   private custom!: k8s.CustomObjectsApi;
   private batch!: k8s.BatchV1Api;
   private events!: k8s.EventsV1Api;
+  private auth: KeepAliveAuth | undefined;
   private transport: Transport | undefined;
   private ownsTransport = false;
   private ftjInformers: WatchedInformer<k8s.KubernetesObject>[] = [];
@@ -86,6 +89,8 @@ export class Operator {
   private resync: NodeJS.Timeout | undefined;
   private readonly studies = new Map<string, Study>();
   private readonly pendingCreates = new Map<string, Set<string>>();
+  /** Runs per phase over every study (the runs gauge), kept by difference as studies change. */
+  private readonly runTotals: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
   private readonly retries = new Map<string, number>();
   private readonly instance = randomBytes(3).toString('hex');
   private readonly log = logger({ component: 'operator' });
@@ -132,9 +137,11 @@ export class Operator {
       if (this.opts.kubeconfig) this.kc.loadFromFile(this.opts.kubeconfig);
       else this.kc.loadFromDefault();
     }
-    this.custom = this.kc.makeApiClient(this.k.CustomObjectsApi);
-    this.batch = this.kc.makeApiClient(this.k.BatchV1Api);
-    this.events = this.kc.makeApiClient(this.k.EventsV1Api);
+    // One keep-alive agent for every API call (client-node would open a connection per request).
+    this.auth = new KeepAliveAuth(this.kc);
+    this.custom = keepAliveClient(this.k, this.kc, this.auth, this.k.CustomObjectsApi);
+    this.batch = keepAliveClient(this.k, this.kc, this.auth, this.k.BatchV1Api);
+    this.events = keepAliveClient(this.k, this.kc, this.auth, this.k.EventsV1Api);
     const s = this.settings;
     const probes = { healthy: () => this._state !== 'closed', ready: () => this._state === 'standby' || (this._state === 'running' && this.synced) };
     if (s.metrics) this.servers.push(await serve(s.metrics, s.probe && sameAddr(s.metrics, s.probe) ? { metrics: this.metrics.registry, probes } : { metrics: this.metrics.registry }));
@@ -172,7 +179,7 @@ export class Operator {
     this._state = 'running';
     this.queue = new WorkQueue(
       (key) => this.handle(key),
-      2,
+      this.settings.queueWorkers,
       (key, err) => this.log.error({ key, err }, 'work queue handler threw'),
     );
     const namespaces = this.settings.namespaces.length > 0 ? this.settings.namespaces : [undefined];
@@ -197,6 +204,11 @@ export class Operator {
           name: `jobs${ns ? `@${ns}` : ''}`,
           path: `/apis/batch/v1${where}/jobs`,
           labelSelector: LABEL_JOB,
+          // A reconcile reads only its own Jobs: `<namespace>/<FineTuneJob name>`, the queue key.
+          indexBy: (obj) => {
+            const owner = obj.metadata?.labels?.[LABEL_JOB];
+            return owner === undefined ? undefined : `${obj.metadata?.namespace ?? 'default'}/${owner}`;
+          },
           list: () => (ns ? this.batch.listNamespacedJob({ namespace: ns, labelSelector: LABEL_JOB }) : this.batch.listJobForAllNamespaces({ labelSelector: LABEL_JOB })) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>,
           onEvent: (_type, obj) => {
             const key = `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.labels?.[LABEL_JOB] ?? ''}`;
@@ -226,10 +238,18 @@ export class Operator {
     return this.ftjInformers.flatMap((i) => i.list() as unknown as FineTuneJob[]);
   }
 
+  private cachedFtj(namespace: string, name: string): FineTuneJob | undefined {
+    for (const i of this.ftjInformers) {
+      const f = i.get(name, namespace);
+      if (f) return f as unknown as FineTuneJob;
+    }
+    return undefined;
+  }
+
   private async handle(key: string): Promise<{ requeueAfterMs?: number }> {
     this.metrics.queueDepth.set(this.queue?.depth ?? 0);
     const [ns, name] = key.split('/') as [string, string];
-    const ftj = this.allFtjs().find((f) => (f.metadata.namespace ?? 'default') === ns && f.metadata.name === name);
+    const ftj = this.cachedFtj(ns, name);
     const log = logger({ job: name, namespace: ns });
     try {
       if (!ftj) {
@@ -265,10 +285,9 @@ export class Operator {
       if (!aggregate || !study || round > 0) break;
       this.aggregate(ftj, study, aggregate);
     }
-    for (const a of decision.actions) {
-      if (a.kind === 'createJob') await this.createJob(key, a.job);
-      else if (a.kind === 'forget') await this.forget(key);
-    }
+    const creates = decision.actions.flatMap((a) => (a.kind === 'createJob' ? [a.job] : []));
+    await createConcurrently(creates, CREATES_IN_FLIGHT, (job) => this.createJob(key, job));
+    if (decision.actions.some((a) => a.kind === 'forget')) await this.forget(key);
     if (decision.status && study) {
       this.countRuns(study, decision.status);
       if (JSON.stringify(decision.status) !== JSON.stringify(ftj.status ?? {})) await this.patchStatus(ftj, decision.status);
@@ -279,9 +298,11 @@ export class Operator {
 
   private observe(key: string, ftj: FineTuneJob, study: Study | undefined): Observed {
     const ns = ftj.metadata.namespace ?? 'default';
+    // The index holds this FineTuneJob's Jobs by label (a few per study, whatever the cluster
+    // holds); an older FineTuneJob of the same name owned the rest.
     const jobs = this.jobInformers
-      .flatMap((i) => i.list() as unknown as Array<JobLike & { metadata: { namespace?: string; ownerReferences?: Array<{ uid: string }> } }>)
-      .filter((j) => (j.metadata.namespace ?? 'default') === ns && j.metadata.labels?.[LABEL_JOB] === ftj.metadata.name && (j.metadata.ownerReferences ?? []).some((r) => r.uid === ftj.metadata.uid));
+      .flatMap((i) => i.indexed(`${ns}/${ftj.metadata.name}`) as unknown as Array<JobLike & { metadata: { ownerReferences?: Array<{ uid: string }> } }>)
+      .filter((j) => (j.metadata.ownerReferences ?? []).some((r) => r.uid === ftj.metadata.uid));
     const collected = new Map<RunKey, { count: number }>();
     for (const [k, r] of study?.collected ?? []) collected.set(k, { count: r.count });
     return {
@@ -386,7 +407,7 @@ export class Operator {
       const code = (err as { code?: number }).code;
       if (code !== 409) throw apiError('create', `jobs/${job.metadata.name}`, err);
     }
-    if (!this.jobInformers.some((i) => i.list().some((j) => j.metadata?.name === job.metadata.name && j.metadata?.namespace === job.metadata.namespace))) pending.add(job.metadata.name);
+    if (!this.jobInformers.some((i) => i.get(job.metadata.name, job.metadata.namespace) !== undefined)) pending.add(job.metadata.name);
   }
 
   private async patchStatus(ftj: FineTuneJob, status: FineTuneJobStatus): Promise<void> {
@@ -426,10 +447,15 @@ export class Operator {
   private countRuns(study: Study, status: FineTuneJobStatus): void {
     const phases: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
     for (const r of status.runs ?? []) phases[r.phase] = (phases[r.phase] ?? 0) + 1;
+    this.setRunPhases(study, phases);
+  }
+
+  /** Replaces a study's share of the runs gauge (O(phases), not O(studies)). */
+  private setRunPhases(study: Study, phases: Record<string, number>): void {
+    for (const [p, n] of Object.entries(study.runPhases)) this.runTotals[p] = (this.runTotals[p] ?? 0) - n;
+    for (const [p, n] of Object.entries(phases)) this.runTotals[p] = (this.runTotals[p] ?? 0) + n;
     study.runPhases = phases;
-    const sum: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
-    for (const s of this.studies.values()) for (const [p, n] of Object.entries(s.runPhases)) sum[p] = (sum[p] ?? 0) + n;
-    for (const [phase, n] of Object.entries(sum)) this.metrics.runs.set({ phase }, n);
+    for (const [phase, n] of Object.entries(this.runTotals)) this.metrics.runs.set({ phase }, n);
   }
 
   /** Adds the collector's counter increments since last time to the prediction-message metric. */
@@ -451,6 +477,7 @@ export class Operator {
     this.pendingCreates.delete(key);
     this.retries.delete(key);
     if (!study) return;
+    this.setRunPhases(study, {});
     if (study.collector) {
       this.syncCounters(study);
       await study.collector.close();
@@ -469,6 +496,7 @@ export class Operator {
       await this.queue?.shutdown();
       await Promise.all([...this.ftjInformers, ...this.jobInformers].map((i) => i.close()));
       for (const key of [...this.studies.keys()]) await this.forget(key);
+      this.auth?.close();
       if (this.ownsTransport) await this.transport?.close();
       await this.elector?.close();
       await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));

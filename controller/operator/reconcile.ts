@@ -195,7 +195,10 @@ export function reconcile(o: Observed): Decision {
       continue;
     }
     if (o.pendingCreates.has(name)) {
+      // Accepted by the server, not in the cache yet: it exists, and it is (at least) attempt 1.
       view.inFlight = true;
+      st.jobName = name;
+      st.attempts = Math.max(st.attempts, 1);
       continue;
     }
     if (p?.jobName) {

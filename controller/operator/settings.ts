@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '../../protocol/mod.js';
 import { OperatorConfigError } from './errors.js';
+import { DEFAULT_QUEUE_WORKERS } from './queue.js';
 
 /** Image of trainer pods when the FineTuneJob's template names none. @default 'ghcr.io/ablate-dev/ablate-trainer:latest' */
 export const DEFAULT_TRAINER_IMAGE = 'ghcr.io/ablate-dev/ablate-trainer:latest';
@@ -53,6 +54,8 @@ export interface OperatorOptions {
   predictionsTimeoutMs?: number;
   /** @default DEFAULT_RESYNC_MS */
   resyncMs?: number;
+  /** FineTuneJobs reconciled at once (each by one worker at a time). @default DEFAULT_QUEUE_WORKERS */
+  queueWorkers?: number;
 }
 
 export interface CompiledSettings {
@@ -71,6 +74,11 @@ export interface CompiledSettings {
   identity: string;
   predictionsTimeoutMs: number;
   resyncMs: number;
+  queueWorkers: number;
+}
+
+function configError(field: string, value: unknown, reason: string): never {
+  throw new OperatorConfigError(field, value, reason);
 }
 
 /** `:8080`, `0.0.0.0:8080`, `127.0.0.1:0`; `0` or '' disables. */
@@ -106,5 +114,6 @@ export function compileSettings(o: OperatorOptions, env: NodeJS.ProcessEnv = pro
     identity: o.identity ?? env['POD_NAME'] ?? `${env['HOSTNAME'] ?? 'ablate-controller'}-${process.pid}`,
     predictionsTimeoutMs: positive('predictionsTimeoutMs', o.predictionsTimeoutMs, DEFAULT_PREDICTIONS_TIMEOUT_MS),
     resyncMs: positive('resyncMs', o.resyncMs, DEFAULT_RESYNC_MS),
+    queueWorkers: o.queueWorkers === undefined ? DEFAULT_QUEUE_WORKERS : Number.isInteger(o.queueWorkers) && o.queueWorkers >= 1 ? o.queueWorkers : configError('queueWorkers', o.queueWorkers, 'must be an integer ≥ 1'),
   };
 }

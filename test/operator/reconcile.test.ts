@@ -87,6 +87,23 @@ describe('reconcile', () => {
     assert.deepEqual(creates(d.actions), []);
   });
 
+  it('after creates failed mid-way, the retry creates only the runs the server has not accepted, once each', () => {
+    const ablations = ['a', 'b', 'c', 'd'];
+    const f = ftj({ ablations: ablations.map((name) => ({ name })), seeds: [0, 1, 2, 3], execution: { parallelism: 16, backoffLimit: 1 }, evaluation: { baseline: 'a' } });
+    const all = ablations.flatMap((a) => [0, 1, 2, 3].map((s) => `${a}/${s}`));
+    const first = reconcile(observed(f));
+    assert.deepEqual(creates(first.actions), all, 'one create per run, all at once (parallelism 16)');
+    // The creates went out together and the 7th failed: 5 are in the cache already, 2 were
+    // accepted but not seen yet (pendingCreates); the failed one and those never sent remain.
+    // The status was not written (the reconcile threw before its patch).
+    const inCache = all.slice(0, 5);
+    const pending = all.slice(5, 7);
+    const d = reconcile(observed(f, { jobs: inCache.map((k) => job(k.split('/')[0] as string, Number(k.split('/')[1]), {})), pendingCreates: new Set(pending.map((k) => names(k.split('/')[0] as string, Number(k.split('/')[1])))) }));
+    assert.deepEqual(creates(d.actions), all.slice(7));
+    assert.deepEqual(d.status?.runs?.map((r) => r.attempts), Array<number>(16).fill(1), 'no run counts a second attempt');
+    assert.equal(d.status?.runs?.filter((r) => r.jobName !== undefined).length, 16);
+  });
+
   it('partial progress: collected runs succeed, a freed slot starts the next run, progress counts', () => {
     const prev = reconcile(observed(ftj())).status;
     const f = ftj({}, prev);

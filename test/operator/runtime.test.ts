@@ -2,10 +2,16 @@
 // a Lease (against the dev cluster, which refuses 3-digit MicroTime as real servers do), and the
 // informer's recovery from 410 and from a stopped watch.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { DevCluster, LeaderElector, WatchedInformer, WorkQueue, microTime, compileSettings, OperatorConfigError } from '../../controller/mod.js';
+import { CREATES_IN_FLIGHT, DEFAULT_QUEUE_WORKERS, DevCluster, LeaderElector, Operator, WatchedInformer, WorkQueue, createConcurrently, microTime, compileSettings, OperatorConfigError } from '../../controller/mod.js';
+import { InProcessTransport } from '../../protocol/mod.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
@@ -69,24 +75,30 @@ describe('LeaderElector', () => {
     const make = (id: string): Promise<LeaderElector> =>
       LeaderElector.create({ kc, namespace: 'default', name: 'test-lease', identity: id, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 100, onStartedLeading: () => void events.push(`lead ${id}`), onStoppedLeading: () => void events.push(`stop ${id}`) });
     const a = await make('a');
-    await until('a leads', 3000, () => a.isLeader);
-    const b = await make('b');
-    await sleep(400);
-    assert.equal(b.isLeader, false, 'b waits while a renews');
-    const coord = kc.makeApiClient(k8s.CoordinationV1Api);
-    const raw = async (): Promise<Record<string, unknown>> => {
-      const r = await fetch(`${cluster.url}/apis/coordination.k8s.io/v1/namespaces/default/leases/test-lease`);
-      return ((await r.json()) as { spec: Record<string, unknown> }).spec;
-    };
-    assert.match(String((await raw())['renewTime']), /\.\d{6}Z$/);
-    assert.match(String((await raw())['acquireTime']), /\.\d{6}Z$/);
-    await a.close();
-    await until('b takes over at once after the release', 2000, () => b.isLeader);
-    const lease = await coord.readNamespacedLease({ name: 'test-lease', namespace: 'default' });
-    assert.equal(lease.spec?.holderIdentity, 'b');
-    assert.equal(lease.spec?.leaseTransitions, 1);
-    await b.close();
-    await cluster.close();
+    let b: LeaderElector | undefined;
+    try {
+      await until('a leads', 3000, () => a.isLeader);
+      b = await make('b');
+      await sleep(400);
+      assert.equal(b.isLeader, false, 'b waits while a renews');
+      const coord = kc.makeApiClient(k8s.CoordinationV1Api);
+      const raw = async (): Promise<Record<string, unknown>> => {
+        const r = await fetch(`${cluster.url}/apis/coordination.k8s.io/v1/namespaces/default/leases/test-lease`);
+        return ((await r.json()) as { spec: Record<string, unknown> }).spec;
+      };
+      assert.match(String((await raw())['renewTime']), /\.\d{6}Z$/);
+      assert.match(String((await raw())['acquireTime']), /\.\d{6}Z$/);
+      await a.close();
+      await until('b takes over at once after the release', 2000, () => b?.isLeader === true);
+      const lease = await coord.readNamespacedLease({ name: 'test-lease', namespace: 'default' });
+      assert.equal(lease.spec?.holderIdentity, 'b');
+      assert.equal(lease.spec?.leaseTransitions, 1);
+    } finally {
+      // A failed assertion must not leave the electors campaigning (the suite would never exit).
+      await a.close();
+      await b?.close();
+      await cluster.close();
+    }
     assert.deepEqual(events, ['lead a', 'lead b']);
   });
 
@@ -111,17 +123,20 @@ describe('WatchedInformer', () => {
       onRestart: (reason) => restarts.push(reason),
       watchdogMs: 1500,
     });
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'one' } } });
-    await until('one seen', 3000, () => seen.has('one'));
-    cluster.compact();
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'two' } } });
-    await until('two seen after the 410 relist', 5000, () => seen.has('two'));
-    // Silence longer than the watchdog: restarted (a relist), and the cache still serves.
-    await until('watchdog restart', 5000, () => restarts.includes('watchdog'));
-    await core.deleteNamespacedConfigMap({ name: 'one', namespace: 'default' });
-    await until('one gone', 5000, () => !seen.has('one') && inf.list().every((c) => c.metadata?.name !== 'one'));
-    await inf.close();
-    await cluster.close();
+    try {
+      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'one' } } });
+      await until('one seen', 3000, () => seen.has('one'));
+      cluster.compact();
+      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'two' } } });
+      await until('two seen after the 410 relist', 5000, () => seen.has('two'));
+      // Silence longer than the watchdog: restarted (a relist), and the cache still serves.
+      await until('watchdog restart', 5000, () => restarts.includes('watchdog'));
+      await core.deleteNamespacedConfigMap({ name: 'one', namespace: 'default' });
+      await until('one gone', 5000, () => !seen.has('one') && inf.list().every((c) => c.metadata?.name !== 'one'));
+    } finally {
+      await inf.close();
+      await cluster.close();
+    }
   });
 });
 
@@ -132,5 +147,199 @@ describe('compileSettings', () => {
     assert.equal(compileSettings({ metricsAddr: '0' }).metrics, undefined);
     assert.throws(() => compileSettings({ metricsAddr: 'localhost' }), (e: unknown) => e instanceof OperatorConfigError && /metrics-addr.*\[HOST\]:PORT/.test(e.message));
     assert.throws(() => compileSettings({ namespaces: ['Bad_NS'] }), /namespaces.*Bad_NS/);
+    assert.equal(compileSettings({}).queueWorkers, DEFAULT_QUEUE_WORKERS);
+    assert.throws(() => compileSettings({ queueWorkers: 0.5 }), (e: unknown) => e instanceof OperatorConfigError && /queueWorkers: must be an integer ≥ 1 \(value: 0.5\)/.test(e.message));
+  });
+});
+
+describe('WatchedInformer index', () => {
+  it('answers by index key through adds, relabels, deletes and a relist; get() reads one object', async () => {
+    const cluster = await DevCluster.create({ bookmarkIntervalMs: 100 });
+    const kc = kubeConfig(cluster);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const inf = await WatchedInformer.start<k8s.V1ConfigMap>({
+      kc,
+      name: 'configmaps',
+      path: '/api/v1/namespaces/default/configmaps',
+      list: () => core.listNamespacedConfigMap({ namespace: 'default' }),
+      onEvent: () => {},
+      indexBy: (o) => o.metadata?.labels?.['owner'],
+    });
+    try {
+      const names = (key: string): string[] => inf.indexed(key).map((c) => c.metadata?.name ?? '').sort();
+      for (const [name, owner] of [['a1', 'a'], ['a2', 'a'], ['b1', 'b'], ['none', undefined]] as const) {
+        await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name, ...(owner ? { labels: { owner } } : {}) } } });
+      }
+      await until('four cached', 3000, () => inf.list().length === 4);
+      assert.deepEqual([names('a'), names('b'), names('c')], [['a1', 'a2'], ['b1'], []]);
+      assert.equal(inf.get('b1', 'default')?.metadata?.labels?.['owner'], 'b');
+      assert.equal(inf.get('b1', 'other'), undefined);
+      // A relabel moves the object between keys; a delete removes it.
+      await core.patchNamespacedConfigMap({ name: 'a2', namespace: 'default', body: { metadata: { labels: { owner: 'b' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await core.deleteNamespacedConfigMap({ name: 'a1', namespace: 'default' });
+      await until('a2 moved to b, a1 gone', 3000, () => names('a').length === 0 && names('b').length === 2);
+      // A relist (after 410) that misses a deletion still drops it from the index.
+      cluster.compact();
+      await core.deleteNamespacedConfigMap({ name: 'b1', namespace: 'default' });
+      await until('b1 gone after the relist', 5000, () => names('b').join() === 'a2');
+    } finally {
+      await inf.close();
+      await cluster.close();
+    }
+  });
+});
+
+describe('createConcurrently', () => {
+  it('keeps at most `limit` in flight; after a failure starts nothing new, lets those in flight finish, then throws the first error', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    let inFlight = 0;
+    let most = 0;
+    let failedAt = -1;
+    const boom = new Error('create 5 failed');
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const run = createConcurrently(items, 4, async (i) => {
+      assert.ok(failedAt < 0 || started.length <= failedAt, `item ${i} started after the failure`);
+      started.push(i);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await sleep(i === 5 ? 5 : 15);
+      inFlight--;
+      if (i === 5) {
+        failedAt = started.length;
+        throw boom;
+      }
+      finished.push(i);
+    });
+    await assert.rejects(run, (e) => e === boom);
+    assert.equal(most, 4);
+    assert.equal(inFlight, 0, 'rejected only once every create in flight had settled');
+    assert.deepEqual(started, items.slice(0, started.length), 'started in order');
+    assert.ok(started.length < items.length, 'nothing new after the failure');
+    assert.deepEqual([...finished].sort((a, b) => a - b), started.filter((i) => i !== 5));
+    // All succeed: every item once; no items: nothing to do.
+    const seen: number[] = [];
+    await createConcurrently(items, 8, async (i) => void seen.push(i));
+    assert.deepEqual(seen, items);
+    await createConcurrently([], 8, () => Promise.reject(new Error('never called')));
+    await assert.rejects(createConcurrently(items, 0, async () => {}), /limit must be an integer ≥ 1, got 0/);
+  });
+});
+
+/**
+ * A proxy in front of the dev cluster that sees what the controller sends: Job POSTs per name,
+ * how many were in flight at once (each held `delayMs`), the TCP connections the controller
+ * opened; the `failCreate`-th Job POST (1-based) is answered 500.
+ */
+async function apiProxy(target: string, opts: { delayMs: number; failCreate: number }): Promise<{ url: string; posts: Map<string, number>; mostInFlight: () => number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
+  const posts = new Map<string, number>();
+  let creates = 0;
+  let inFlight = 0;
+  let most = 0;
+  let connections = 0;
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const forward = (): void => {
+        const up = http.request(`${target}${req.url ?? ''}`, { method: req.method ?? 'GET', headers: { ...req.headers, host: new URL(target).host } }, (upRes) => {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          res.flushHeaders(); // a watch's headers come before its first event
+          upRes.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        res.on('close', () => {
+          if (!res.writableFinished) up.destroy(); // the client went away (a watch stopped)
+        });
+        up.end(body);
+      };
+      if (req.method !== 'POST' || !/\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs$/.test(req.url?.split('?')[0] ?? '')) return forward();
+      const name = (JSON.parse(body.toString()) as { metadata: { name: string } }).metadata.name;
+      posts.set(name, (posts.get(name) ?? 0) + 1);
+      const n = ++creates;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      res.on('finish', () => inFlight--);
+      setTimeout(() => {
+        if (n !== opts.failCreate) return forward();
+        const text = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'InternalError', message: 'injected by the test proxy', code: 500 });
+        res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }, opts.delayMs);
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    posts,
+    mostInFlight: () => most,
+    connections: () => connections,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
+  it('creates its Jobs concurrently over reused connections, and never one twice when a create fails mid-way', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-creates-'));
+    mkdirSync(join(dir, 'data'));
+    mkdirSync(join(dir, 'model'));
+    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
+    const cluster = await DevCluster.create({});
+    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const proxy = await apiProxy(cluster.url, { delayMs: 60, failCreate: 3 });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(stringify(cluster.kubeconfig()).replace(cluster.url, proxy.url));
+    const transport = new InProcessTransport();
+    const op = await Operator.create({ kubeconfig: kc, transport, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false });
+    try {
+      const seeds = [0, 1, 2, 3];
+      cluster.apply({
+        apiVersion: 'ablate.dev/v1alpha1',
+        kind: 'FineTuneJob',
+        metadata: { name: 'many', namespace: 'default' },
+        spec: {
+          model: { uri: './model' },
+          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
+          training: { epochs: 1 },
+          ablations: [{ name: 'full' }, { name: 'frozen', training: { freezeEmbeddings: true } }, { name: 'lr-2x', training: { learningRate: { value: 1e-4 } } }, { name: 'lr-half', training: { learningRate: { value: 2.5e-5 } } }],
+          seeds,
+          execution: { parallelism: 16 },
+          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
+          evaluation: { baseline: 'full' },
+        },
+      });
+      // The test's own reads go straight to the cluster: the proxy sees the controller alone.
+      const direct = kubeConfig(cluster);
+      const batch = direct.makeApiClient(k8s.BatchV1Api);
+      await until('16 Jobs', 20_000, async () => (await batch.listNamespacedJob({ namespace: 'default' })).items.length === 16);
+      await sleep(800); // anything that would create twice has had its retry by now
+      const jobs = (await batch.listNamespacedJob({ namespace: 'default' })).items;
+      assert.equal(new Set(jobs.map((j) => j.metadata?.name)).size, 16);
+      const counts = [...proxy.posts.values()].sort();
+      assert.deepEqual(counts, [...Array<number>(15).fill(1), 2], `one POST per Job, two for the one whose first create failed: ${JSON.stringify([...proxy.posts])}`);
+      assert.ok(proxy.mostInFlight() > 1 && proxy.mostInFlight() <= CREATES_IN_FLIGHT, `creates in flight at once: ${proxy.mostInFlight()}`);
+      // Two watches plus the creates in flight at once; a connection per request would be ≥ 17 for the POSTs alone.
+      assert.ok(proxy.connections() <= CREATES_IN_FLIGHT + 4, `${proxy.connections()} connections for ${proxy.requests()} requests`);
+      const custom = direct.makeApiClient(k8s.CustomObjectsApi);
+      await until('the status lists every run with its Job, one attempt each', 5000, async () => {
+        const ftj = (await custom.getNamespacedCustomObject({ group: 'ablate.dev', version: 'v1alpha1', namespace: 'default', plural: 'finetunejobs', name: 'many' })) as { status?: { runs?: Array<{ jobName?: string; attempts: number }> } };
+        return (ftj.status?.runs ?? []).filter((r) => r.jobName !== undefined && r.attempts === 1).length === 16;
+      });
+    } finally {
+      await op.close();
+      await transport.close();
+      await proxy.close();
+      await cluster.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
