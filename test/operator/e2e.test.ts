@@ -1,11 +1,12 @@
 // End to end: the dev cluster (API stand-in + Job runner), the real kubectl, the real NATS server
-// on 127.0.0.1:4222, and the operator. A small study (3 ablations × 2 seeds on a tiny random
-// model) runs while the controller is restarted mid-study and one pod fails once; the final
-// status must equal what the local runtime computes for the same job undisturbed. Then an
-// evaluation edit is re-aggregated from the stream without new Jobs, and the spec is frozen.
+// on 127.0.0.1:4222, and the operator. The reference study as shipped —
+// examples/science-exam/finetunejob.yaml, 3 ablations × 3 seeds on the demo model — runs while the
+// controller is restarted mid-study and one pod fails once; the final status must equal what the
+// local runtime computes for the same file undisturbed. Then an evaluation edit is re-aggregated
+// from the stream without new Jobs, and the rest of the spec is frozen.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,9 +18,20 @@ import { spawn } from 'node:child_process';
 import { ablateCommand } from '../../common/mod.js';
 import { runCli } from '../support/cli.js';
 import { kubectl } from '../support/kubectl.js';
-import { tinyJobYaml, writeTinyStudyFiles } from './support.js';
+
 
 const CRDS = fileURLToPath(new URL('../../manifests/crds/', import.meta.url));
+const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/science-exam/', import.meta.url));
+const EXAMPLE = join(EXAMPLE_DIR, 'finetunejob.yaml');
+/** The example's text with literal edits; each edit must apply (the test fails if the example changes shape). */
+function exampleWith(...edits: Array<[string, string]>): string {
+  let text = readFileSync(EXAMPLE, 'utf8');
+  for (const [from, to] of edits) {
+    assert.ok(text.includes(from), `examples/science-exam/finetunejob.yaml contains ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
 const NATS = 'nats://127.0.0.1:4222';
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -41,7 +53,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
   const tag = randomBytes(3).toString('hex');
   const stream = `OPE2E_${tag}`;
   const prefix = `ope2e${tag}`;
-  const name = 'tiny';
+  const name = 'science-exam';
   let dir: string;
   let kubeconfig: string;
   let cluster: DevCluster;
@@ -54,17 +66,15 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     return JSON.parse(r.stdout) as FineTuneJob;
   };
   const startOperator = (): Promise<Operator> =>
-    Operator.create({ kubeconfig, namespaces: ['default'], natsUrl: NATS, stream, prefix, baseDir: dir, metricsAddr: '127.0.0.1:0', probeAddr: '0', leaderElect: true, leaseNamespace: 'default', identity: `op-${randomBytes(2).toString('hex')}` });
+    Operator.create({ kubeconfig, namespaces: ['default'], natsUrl: NATS, stream, prefix, baseDir: EXAMPLE_DIR, metricsAddr: '127.0.0.1:0', probeAddr: '0', leaderElect: true, leaseNamespace: 'default', identity: `op-${randomBytes(2).toString('hex')}` });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ablate-operator-e2e-'));
-    await writeTinyStudyFiles(dir);
-    writeFileSync(join(dir, 'job.yaml'), tinyJobYaml(name));
     cluster = await DevCluster.create({ jobRunner: { workdir: dir }, bookmarkIntervalMs: 500 });
     kubeconfig = join(dir, 'kubeconfig');
     cluster.writeKubeconfig(kubeconfig);
-    // The undisturbed reference: the same job through the local runtime, alongside.
-    reference = runLocalStudy({ file: join(dir, 'job.yaml'), out: join(dir, 'reference'), parallel: 2, inProcess: true });
+    // The undisturbed reference: the same file through the local runtime, alongside.
+    reference = runLocalStudy({ file: EXAMPLE, out: join(dir, 'reference'), parallel: 2, inProcess: true });
   });
 
   after(async () => {
@@ -82,7 +92,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     assert.equal(crd.code, 0, crd.stderr);
     // One pod of one run fails once (before it trains): the Job retries it within its budget.
     cluster.jobRunner?.injectFailure({ labelSelector: 'ablate.dev/ablation=frozen-embeddings,ablate.dev/seed=1', times: 1, mode: 'exit' });
-    const applied = await k('apply', '-f', join(dir, 'job.yaml'));
+    const applied = await k('apply', '-f', EXAMPLE);
     assert.equal(applied.code, 0, applied.stderr);
     operator = await startOperator();
 
@@ -91,12 +101,12 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
       const p = (await getFtj()).status?.progress;
       return p && Number(p.split('/')[0]) >= 1 ? p : undefined;
     });
-    assert.ok(Number(mid.split('/')[0]) < 6, `restarted mid-study (progress ${mid})`);
+    assert.ok(Number(mid.split('/')[0]) < 9, `restarted mid-study (progress ${mid})`);
     const before = JSON.parse((await k('get', 'jobs', '-l', `ablate.dev/job=${name}`, '-o', 'json')).stdout) as { items: Array<{ metadata: { name: string; uid: string } }> };
     await operator.close();
     operator = await startOperator();
 
-    const done = await until('phase Succeeded', 400_000, async () => {
+    const done = await until('phase Succeeded', 900_000, async () => {
       const f = await getFtj();
       assert.notEqual(f.status?.phase, 'Failed', JSON.stringify(f.status));
       return f.status?.phase === 'Succeeded' ? f : undefined;
@@ -104,24 +114,24 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     const get = await k('get', 'ftj');
     const [header, row] = get.stdout.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
     assert.deepEqual(header?.slice(0, 5), ['NAME', 'PHASE', 'PROGRESS', 'BEST', 'MAP@3']);
-    assert.deepEqual(row?.slice(0, 4), [name, 'Succeeded', '6/6', done.status?.best?.ablation]);
+    assert.deepEqual(row?.slice(0, 4), [name, 'Succeeded', '9/9', done.status?.best?.ablation]);
     assert.equal(Number(row?.[4]), done.status?.best?.ensembleMapAtK);
 
-    // Six Jobs with the template's GPU limit; none created twice (same uids after the restart).
+    // Nine Jobs with the template's GPU limit; none created twice (same uids after the restart).
     const jobs = JSON.parse((await k('get', 'jobs', '-l', `ablate.dev/job=${name}`, '-o', 'json')).stdout) as {
       items: Array<{ metadata: { name: string; uid: string }; spec: { template: { spec: { containers: Array<{ resources?: { limits?: Record<string, unknown> } }> } } } }>;
     };
-    assert.equal(jobs.items.length, 6);
+    assert.equal(jobs.items.length, 9);
     for (const j of jobs.items) assert.equal(String(j.spec.template.spec.containers[0]?.resources?.limits?.['nvidia.com/gpu']), '1');
     for (const b of before.items) assert.equal(jobs.items.find((j) => j.metadata.name === b.metadata.name)?.metadata.uid, b.metadata.uid, `Job ${b.metadata.name} was re-created`);
     const table = await k('get', 'jobs', '-l', `ablate.dev/job=${name}`);
-    assert.equal(table.stdout.trim().split('\n').length, 7);
+    assert.equal(table.stdout.trim().split('\n').length, 10);
 
     // The failed run was retried and finished; every run has exactly the validation set.
     const retried = done.status?.runs?.find((r) => r.ablation === 'frozen-embeddings' && r.seed === 1);
     assert.equal(retried?.phase, 'Succeeded');
     assert.equal(retried?.attempts, 2);
-    for (const r of done.status?.runs ?? []) assert.deepEqual(r.predictions, { received: 12, expected: 12 }, `${r.ablation}/${r.seed}`);
+    for (const r of done.status?.runs ?? []) assert.deepEqual(r.predictions, { received: 400, expected: 400 }, `${r.ablation}/${r.seed}`);
 
     // Equal to the undisturbed local run: per-run MAP@3, ensembles, comparisons, best.
     const ref = (await reference).results;
@@ -154,14 +164,14 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     // Metrics.
     const metrics = await (await fetch(`http://${operator.addresses()[0]}/metrics`)).text();
     assert.match(metrics, /ablate_reconciles_total\{result="ok"\} [1-9]/);
-    assert.match(metrics, /ablate_runs\{phase="Succeeded"\} 6/);
+    assert.match(metrics, /ablate_runs\{phase="Succeeded"\} 9/);
     assert.match(metrics, /ablate_prediction_messages_total\{kind="done"\} [1-9]/);
   });
 
   it('an evaluation edit is re-aggregated from the stream without new Jobs; other spec changes are refused', async () => {
     const jobsBefore = (await k('get', 'jobs', '-l', `ablate.dev/job=${name}`, '-o', 'jsonpath={.items[*].metadata.uid}')).stdout;
     const prev = await getFtj();
-    writeFileSync(join(dir, 'k1.yaml'), tinyJobYaml(name).replace('k: 3', 'k: 1'));
+    writeFileSync(join(dir, 'k1.yaml'), exampleWith(['k: 3', 'k: 1']));
     const edit = await k('apply', '-f', join(dir, 'k1.yaml'));
     assert.equal(edit.code, 0, edit.stderr);
     const f = await until('the k=1 aggregate', 60_000, async () => {
@@ -173,7 +183,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
       assert.ok((a.ensembleMapAtK ?? 0) <= (old?.ensembleMapAtK ?? 0), `${a.name}: MAP@1 ≤ MAP@3`);
     }
     assert.equal((await k('get', 'jobs', '-l', `ablate.dev/job=${name}`, '-o', 'jsonpath={.items[*].metadata.uid}')).stdout, jobsBefore);
-    writeFileSync(join(dir, 'seeds.yaml'), tinyJobYaml(name, { seeds: [0] }));
+    writeFileSync(join(dir, 'seeds.yaml'), exampleWith(['seeds: [0, 1, 2]', 'seeds: [0]']));
     const refused = await k('apply', '-f', join(dir, 'seeds.yaml'));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /spec\.seeds/);
@@ -193,7 +203,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     assert.equal(st.code, 0, st.stderr);
     assert.deepEqual(JSON.parse(st.stdout), f.status);
     const text = await runCli(['status', name, '--kubeconfig', kubeconfig]);
-    assert.match(text.stdout, /default\/tiny: Succeeded +progress 6\/6/);
+    assert.match(text.stdout, /default\/science-exam: Succeeded +progress 9\/9/);
     const w = await runCli(['watch', name, '--kubeconfig', kubeconfig, '--json']);
     assert.equal(w.code, 0, w.stderr);
     assert.equal((JSON.parse(w.stdout.trim().split('\n').pop() ?? '{}') as { phase?: string }).phase, 'Succeeded');
@@ -205,13 +215,13 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
     assert.equal((await k('create', 'namespace', 'cli-test')).code, 0);
     const [cmd, ...base] = ablateCommand();
     const probePort = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(cmd, [...base, 'controller', '--kubeconfig', kubeconfig, '--namespaces', 'cli-test', '--metrics-addr', '0', '--probe-addr', `127.0.0.1:${probePort}`, '--base-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NATS_URL: '' } });
+    const child = spawn(cmd, [...base, 'controller', '--kubeconfig', kubeconfig, '--namespaces', 'cli-test', '--metrics-addr', '0', '--probe-addr', `127.0.0.1:${probePort}`, '--base-dir', EXAMPLE_DIR], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NATS_URL: '' } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
       await until('/readyz', 60_000, async () => ((await fetch(`http://127.0.0.1:${probePort}/readyz`)).status === 200 ? true : undefined));
-      writeFileSync(join(dir, 'held.yaml'), tinyJobYaml('held').replace('namespace: default', 'namespace: cli-test').replace('  evaluation:', '  suspend: true\n  evaluation:'));
+      writeFileSync(join(dir, 'held.yaml'), exampleWith(['name: science-exam', 'name: held\n  namespace: cli-test'], ['  evaluation:', '  suspend: true\n  evaluation:']));
       const sub = await runCli(['submit', join(dir, 'held.yaml'), '--kubeconfig', kubeconfig, '--json']);
       assert.equal(sub.code, 0, sub.stderr);
       assert.deepEqual({ ...JSON.parse(sub.stdout), uid: 'x' }, { name: 'held', namespace: 'cli-test', uid: 'x', created: true });
@@ -225,7 +235,7 @@ describe('operator end to end (dev cluster, kubectl, NATS)', { timeout: 600_000 
       assert.equal((await k('get', 'jobs', '-n', 'cli-test', '-o', 'name')).stdout.trim(), '', 'no Jobs while suspended');
       const again = await runCli(['submit', join(dir, 'held.yaml'), '--kubeconfig', kubeconfig]);
       assert.match(again.stdout, /finetunejob\.ablate\.dev\/held configured in namespace cli-test/);
-      writeFileSync(join(dir, 'bad.yaml'), tinyJobYaml('bad').replace('baseline: full', 'baseline: nothing'));
+      writeFileSync(join(dir, 'bad.yaml'), exampleWith(['name: science-exam', 'name: bad'], ['baseline: full', 'baseline: nothing']));
       const bad = await runCli(['submit', join(dir, 'bad.yaml'), '--kubeconfig', kubeconfig]);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /spec\.evaluation\.baseline/);
