@@ -1,10 +1,9 @@
 // Cutting a run's predictions into JetStream messages under the payload limit, and the digest the
 // collector uses to verify that what it assembled is exactly what the trainer sent.
-import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ChunkingError } from './errors.js';
-import { encodeIds, escapedIds } from './ids.js';
-import { LITTLE_ENDIAN, checkProbabilities, swapFloat32Bytes } from './messages.js';
+import { encodeIds } from './ids.js';
+import { LITTLE_ENDIAN, checkProbabilities, float32Offset, swapFloat32Bytes } from './messages.js';
 
 /** NATS's default max_payload (1 MiB); the server may be configured lower, never assumed higher. */
 export const NATS_DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -61,20 +60,6 @@ export function toProbabilityMatrix(rows: readonly (readonly number[])[]): Proba
   return { values, width };
 }
 
-/** The float32 values' wire bytes (little-endian) as base64. */
-function float32Base64(values: Float32Array): string {
-  const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  if (LITTLE_ENDIAN) return bytes.toString('base64');
-  const copy = Buffer.from(bytes);
-  swapFloat32Bytes(copy);
-  return copy.toString('base64');
-}
-
-/** Length of the base64 of `bytes` bytes, padding included. */
-function base64Length(bytes: number): number {
-  return 4 * Math.ceil(bytes / 3);
-}
-
 /** A run's v2 chunks and the digest its done message carries. */
 export interface EncodedPredictions {
   chunks: EncodedChunk[];
@@ -83,12 +68,13 @@ export interface EncodedPredictions {
 }
 
 /**
- * Cuts (ids, probs) into consecutive v2 chunks (`{v: 2, runUid, attempt, chunk, width, ids,
- * probsF32}`: the ids newline-separated in one string, the probabilities as base64 of float32
- * little-endian) whose encoded JSON is at most `maxBytes`. Every value is checked first (in
- * [0, 1], rows summing ≈ 1: what the collector requires), so a trainer bug fails in the trainer.
- * Sizes are counted exactly (each id's JSON, the base64 of the rows so far), and every finished
- * chunk is checked once more against its encoded length.
+ * Cuts (ids, probs) into consecutive v2 chunks whose frames are at most `maxBytes` long. A v2
+ * chunk is a binary frame (docs/protocol.md): one line of JSON, `{"v":2,"runUid":…,"attempt":…,
+ * "chunk":…,"width":…,"idsBytes":…}` and a newline, then `idsBytes` bytes of the chunk's ids (UTF-8,
+ * escaped and newline-separated as `encodeIds` writes them), then zero bytes up to the next
+ * multiple of 4 from the frame's start, then the rows' float32 values, little-endian, row-major.
+ * Every value is checked first (in [0, 1], rows summing ≈ 1: what the collector requires), so a
+ * trainer bug fails in the trainer.
  */
 export function chunkPredictions(ids: readonly string[], probs: ProbabilityMatrix, opts: ChunkOptions): EncodedChunk[] {
   return encodePredictions(ids, probs, opts).chunks;
@@ -106,63 +92,57 @@ export function encodePredictions(ids: readonly string[], probs: ProbabilityMatr
     if (typeof ids[i] !== 'string' || ids[i] === '') throw new ChunkingError(`chunkPredictions: ids[${i}] must be a non-empty string (got ${JSON.stringify(ids[i])})`, `ids[${i}]`, ids[i]);
   }
   const rowBytes = width * 4;
-  const encoded = encodeIds(ids);
-  // Where each id starts in `encoded`, and the bytes it adds inside the JSON string. Printable ASCII
-  // without `"` or `\` (the usual id) is copied as is; anything else is measured through
-  // JSON.stringify.
-  const plain = PLAIN_ENCODED.test(encoded);
-  const escaped = plain ? ids : escapedIds(ids);
-  const offset = new Uint32Array(ids.length + 1);
-  const idBytes = new Uint32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const e = escaped[i] as string;
-    offset[i + 1] = (offset[i] as number) + e.length + 1;
-    idBytes[i] = plain ? e.length : Buffer.byteLength(JSON.stringify(e)) - 2;
-  }
-  // Every part is ASCII when the ids and the runUid are (base64 and numbers always are).
-  const ascii = plain && isAscii(Buffer.from(JSON.stringify(opts.runUid)));
+  const idBytes = Buffer.from(encodeIds(ids), 'utf8');
+  // Where each id starts in idBytes (an escaped id holds no newline), and the end of the last + 1.
+  const starts = new Uint32Array(ids.length + 1);
+  for (let i = 0, row = 1; i < idBytes.length; i++) if (idBytes[i] === NEWLINE) starts[row++] = i + 1;
+  starts[ids.length] = idBytes.length + 1;
+  const floats = float32Bytes(values);
   const chunks: EncodedChunk[] = [];
   let start = 0;
   while (start < ids.length) {
     const chunk = chunks.length;
-    const head = `{"v":2,"runUid":${JSON.stringify(opts.runUid)},"attempt":${opts.attempt},"chunk":${chunk},"width":${width},"ids":`;
-    const fixed = Buffer.byteLength(head) + '"","probsF32":""}'.length;
-    let idsSize = 0;
+    // The header with the longest idsBytes a chunk could have, so the bound below never undercounts.
+    const headerOf = (idsBytes: number): string => `{"v":2,"runUid":${JSON.stringify(opts.runUid)},"attempt":${opts.attempt},"chunk":${chunk},"width":${width},"idsBytes":${idsBytes}}\n`;
+    const fixed = Buffer.byteLength(headerOf(maxBytes)) + 3;
     let end = start;
-    while (end < ids.length) {
-      // A newline (`\n` in JSON: 2 bytes) before every id but the chunk's first.
-      const nextIds = idsSize + (idBytes[end] as number) + (end === start ? 0 : 2);
-      if (fixed + nextIds + base64Length((end + 1 - start) * rowBytes) > maxBytes) break;
-      idsSize = nextIds;
-      end++;
-    }
+    while (end < ids.length && fixed + ((starts[end + 1] as number) - 1 - (starts[start] as number)) + (end + 1 - start) * rowBytes <= maxBytes) end++;
     if (end === start) {
       throw new ChunkingError(`chunkPredictions: row ${start} (id ${JSON.stringify(ids[start])}) alone encodes past ${maxBytes} bytes`, `ids[${start}]`, ids[start]);
     }
-    // The message is written part by part into one buffer, not joined into a string first.
-    const parts = [head, JSON.stringify(encoded.slice(offset[start], (offset[end] as number) - 1)), ',"probsF32":"', float32Base64(values.subarray(start * width, end * width)), '"}'];
-    const data = writeParts(parts, ascii);
+    const idsPart = idBytes.subarray(starts[start], (starts[end] as number) - 1);
+    const data = predictionsFrame(headerOf(idsPart.length), idsPart, floats.subarray(start * rowBytes, end * rowBytes));
     if (data.byteLength > maxBytes) {
       throw new ChunkingError(`chunkPredictions: chunk ${chunk} encodes to ${data.byteLength} bytes, over ${maxBytes}`, 'chunk', chunk);
     }
     chunks.push({ chunk, msgId: chunkMsgId(opts.runUid, opts.attempt, chunk), count: end - start, data });
     start = end;
   }
-  return { chunks, predictionsSha256: predictionsSha256V2Encoded(encoded, ids.length, probs) };
+  return { chunks, predictionsSha256: predictionsSha256V2Encoded(idBytes, ids.length, probs) };
 }
 
-/** The UTF-8 of the strings concatenated (`ascii`: they are known to be ASCII, one byte a character). */
-function writeParts(parts: readonly string[], ascii: boolean): Buffer {
-  let size = 0;
-  for (const p of parts) size += ascii ? p.length : Buffer.byteLength(p, 'utf8');
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of parts) at += out.write(p, at, ascii ? 'latin1' : 'utf8');
+const NEWLINE = 0x0a;
+
+/** The values' wire bytes: float32 little-endian (a view on a little-endian host, a swapped copy otherwise). */
+function float32Bytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (LITTLE_ENDIAN) return bytes;
+  const copy = Uint8Array.from(bytes);
+  swapFloat32Bytes(copy);
+  return copy;
+}
+
+/** One v2 frame: the header line (newline included), the ids, zero padding to a multiple of 4, the float32 bytes. */
+function predictionsFrame(headerLine: string, ids: Uint8Array, floats: Uint8Array): Buffer {
+  const head = Buffer.byteLength(headerLine);
+  const at = float32Offset(head + ids.length);
+  const out = Buffer.allocUnsafe(at + floats.length);
+  out.write(headerLine, 0, 'utf8');
+  out.set(ids, head);
+  out.fill(0, head + ids.length, at);
+  out.set(floats, at);
   return out;
 }
-
-/** Printable ASCII without `"` or `\`, and the separating newlines: each id's JSON is the id itself. */
-const PLAIN_ENCODED = /^[\n\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
  * Version 1's chunks (`{v: 1, …, ids, probs: number[][]}`): what trainers sent before v2. No
@@ -263,10 +243,10 @@ export function predictionsSha256V2(ids: readonly string[], probs: ProbabilityMa
 }
 
 /**
- * `predictionsSha256V2` of ids already in the chunks' form (`encodeIds`): one string, or the
- * chunks' `ids` in order (hashed as if joined by newlines).
+ * `predictionsSha256V2` of ids already in the chunks' form (`encodeIds`): one string or its UTF-8
+ * bytes, or the chunks' ids in order (hashed as if joined by newlines).
  */
-export function predictionsSha256V2Encoded(encodedIds: string | readonly string[], rows: number, probs: ProbabilityMatrix): string {
+export function predictionsSha256V2Encoded(encodedIds: string | Uint8Array | readonly (string | Uint8Array)[], rows: number, probs: ProbabilityMatrix): string {
   const width = rows === 0 ? 0 : probs.width;
   if (probs.values.length !== rows * width) {
     throw new ChunkingError(`predictionsSha256V2: ${rows} ids × ${width} options but ${probs.values.length} values`, 'probs', probs.values.length);
@@ -275,14 +255,14 @@ export function predictionsSha256V2Encoded(encodedIds: string | readonly string[
   head.writeUInt32LE(rows, 0);
   head.writeUInt32LE(width, 4);
   const hash = createHash('sha256').update(head);
-  if (typeof encodedIds === 'string') hash.update(encodedIds, 'utf8');
-  else encodedIds.forEach((piece, i) => (i === 0 ? hash.update(piece, 'utf8') : hash.update('\n').update(piece, 'utf8')));
-  const bytes = new Uint8Array(probs.values.buffer, probs.values.byteOffset, probs.values.byteLength);
-  if (LITTLE_ENDIAN) hash.update(bytes);
-  else {
-    const copy = Uint8Array.from(bytes);
-    swapFloat32Bytes(copy);
-    hash.update(copy);
-  }
+  const pieces = typeof encodedIds === 'string' || encodedIds instanceof Uint8Array ? [encodedIds] : encodedIds;
+  pieces.forEach((piece, i) => {
+    if (i > 0) hash.update(NEWLINE_BYTE);
+    if (typeof piece === 'string') hash.update(piece, 'utf8');
+    else hash.update(piece);
+  });
+  hash.update(float32Bytes(probs.values));
   return hash.digest('hex');
 }
+
+const NEWLINE_BYTE = Uint8Array.of(NEWLINE);

@@ -1,7 +1,8 @@
 // The v2 form of a list of question ids: one string, the ids separated by newlines, each id with
-// `\` written `\\` and a newline written `\n` (backslash, n). One JSON string parses and splits
-// several times faster than a JSON array of 100,000 short strings (which V8 interns one by one),
-// and the digest hashes it as it is, so neither side walks the ids one at a time.
+// `\` written `\\` and a newline written `\n` (backslash, n). A v2 frame carries it as UTF-8 bytes,
+// which the collector compares, counts and hashes as they are (no text is made of them unless the
+// list is new to it), and splits once per distinct list instead of interning 100,000 strings a
+// chunk as a JSON array would.
 
 /** Whether an id needs escaping (holds a backslash or a newline). */
 function needsEscape(id: string): boolean {
@@ -20,13 +21,8 @@ export function encodeIds(ids: readonly string[]): string {
   return ids.map(escapeId).join('\n');
 }
 
-/** Each id as it appears in `encodeIds(ids)` (escaped where needed), for sizing chunks. */
-export function escapedIds(ids: readonly string[]): readonly string[] {
-  return ids.some(needsEscape) ? ids.map(escapeId) : ids;
-}
-
 /** Rows an encoded id list holds: its newlines plus one. */
-export function countIds(text: string): number {
+function countIds(text: string): number {
   let n = 1;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return n;
@@ -39,13 +35,9 @@ export function idProblem(escaped: string): string | undefined {
   return undefined;
 }
 
-/** Whether the encoded list might hold an empty id or an escape (then check each with idProblem). */
-export function mayHoldIdProblems(text: string): boolean {
-  return text === '' || text.startsWith('\n') || text.endsWith('\n') || text.includes('\n\n') || text.includes('\\');
-}
-
-/** The ids of an encoded list (assumed valid: see idProblem). */
-export function decodeIds(text: string): string[] {
+/** The ids of an encoded list, as a string or its UTF-8 bytes (assumed valid: see idProblem). */
+export function decodeIds(encoded: string | Uint8Array): string[] {
+  const text = typeof encoded === 'string' ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('utf8');
   const parts = text.split('\n');
   if (!text.includes('\\')) return parts;
   return parts.map((p) => (p.includes('\\') ? p.replace(/\\([\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : '\\')) : p));

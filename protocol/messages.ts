@@ -3,15 +3,16 @@
 // field and its value (a JSON path like `probs[12][3]`), so a log line says exactly what a trainer
 // got wrong.
 //
-// Version 2 changes the predictions chunk only in how its contents travel: the probabilities as
-// float32 little-endian, base64 in `probsF32`, with the row width in `width` (v1: JSON numbers, ~18
-// characters a value, whose printing and parsing dominated the stream's cost), and the ids as one
-// newline-separated string (protocol/ids.ts). A v2 done message carries the v2 digest
+// Version 2 changes the predictions chunk only in how its contents travel: a binary frame — one
+// JSON header line, then the ids as newline-separated UTF-8 (protocol/ids.ts), then the
+// probabilities as raw float32 little-endian (v1: JSON numbers, ~18 characters a value, whose
+// printing and parsing dominated the stream's cost). The receiver reads the header line as JSON and
+// the rest as bytes, with no text made of them. A v2 done message carries the v2 digest
 // (`predictionsSha256V2`); v2 progress is v1 progress. Publishers send v2; receivers accept both,
 // so a stream written by an older trainer still aggregates.
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { MessageValidationError } from './errors.js';
-import { countIds, idProblem, mayHoldIdProblems } from './ids.js';
+import { idProblem } from './ids.js';
 import type { MessageKind } from './subjects.js';
 
 /** The schema version publishers send as `v`. */
@@ -63,19 +64,20 @@ export interface PredictionsMessageV1 extends MessageHeader {
 }
 
 /**
- * A v2 predictions chunk once received: the wire's `probsF32` (base64 of float32 little-endian)
- * decoded into `probs`. On the wire: `{v: 2, runUid, attempt, chunk, width, ids, probsF32}`.
+ * A v2 predictions chunk once received. On the wire a binary frame: the header line
+ * `{"v":2,"runUid":…,"attempt":…,"chunk":…,"width":…,"idsBytes":…}\n`, the ids' bytes, zero
+ * padding to a multiple of 4, the float32 values (docs/protocol.md).
  */
 export interface PredictionsMessageV2 extends MessageHeader {
   v: 2;
   chunk: number;
-  /** The chunk's ids as sent: newline-separated, escaped (`decodeIds` gives the array). */
-  ids: string;
+  /** The chunk's ids as sent: UTF-8, newline-separated, escaped (`decodeIds` gives the array); a view on the payload. */
+  ids: Uint8Array;
   /** Rows (ids) in this chunk. */
   count: number;
   /** Options per row (≥ 2). */
   width: number;
-  /** `count × width` probabilities, row-major; each row sums ≈ 1. */
+  /** `count × width` probabilities, row-major; each row sums ≈ 1 (a view on the payload when it is aligned). */
   probs: Float32Array;
 }
 
@@ -181,6 +183,8 @@ class Checker {
 
   /** Row-major `rows × width` probabilities: each in [0, 1] (NaN is not), each row summing ≈ 1. */
   probabilities(values: ArrayLike<number>, width: number, field: string): void {
+    // One tight pass first (no field names built); only a failure walks again to name the place.
+    if (values instanceof Float32Array && probabilitiesOk(values, width)) return;
     for (let i = 0, at = 0; at < values.length; i++) {
       let sum = 0;
       for (let j = 0; j < width; j++, at++) {
@@ -193,11 +197,25 @@ class Checker {
   }
 }
 
+/** Whether every value is in [0, 1] and every row of `width` sums to 1 ± PROB_SUM_TOLERANCE. */
+function probabilitiesOk(values: Float32Array, width: number): boolean {
+  const n = values.length - (values.length % width);
+  for (let at = 0; at < n; ) {
+    let sum = 0;
+    for (const end = at + width; at < end; at++) {
+      const p = values[at] as number;
+      if (!(p >= 0 && p <= 1)) return false;
+      sum += p;
+    }
+    if (!(Math.abs(sum - 1) <= PROB_SUM_TOLERANCE)) return false;
+  }
+  return n === values.length;
+}
+
 const PROGRESS_KEYS = ['v', 'runUid', 'attempt', 'phase', 'step', 'totalSteps', 'epoch', 'loss', 'learningRates', 'examplesPerSecond', 'elapsedMs', 'time'] as const;
 const PREDICTIONS_KEYS = ['v', 'runUid', 'attempt', 'chunk', 'ids', 'probs'] as const;
-const PREDICTIONS_V2_KEYS = ['v', 'runUid', 'attempt', 'chunk', 'ids', 'width', 'probsF32'] as const;
-/** Canonical base64 (RFC 4648 §4, padded) re-encodes to itself; anything else is refused. */
-const BASE64_LENGTH_MULTIPLE = 4;
+/** The header line of a v2 frame. */
+const PREDICTIONS_V2_KEYS = ['v', 'runUid', 'attempt', 'chunk', 'width', 'idsBytes'] as const;
 const DONE_KEYS = ['v', 'runUid', 'attempt', 'status', 'chunks', 'count', 'validationSha256', 'predictionsSha256', 'metrics', 'error'] as const;
 
 /** Checks a parsed progress message; throws MessageValidationError naming the field and value. */
@@ -221,15 +239,14 @@ export function validateProgress(value: unknown): ProgressMessage {
 }
 
 /**
- * Checks a parsed predictions chunk of either version (equal row widths ≥ 2, probabilities in
- * [0, 1] summing ≈ 1). A v2 chunk's `probsF32` is decoded here: the result carries the values as a
- * Float32Array in `probs`.
+ * Checks a parsed version 1 predictions chunk (equal row widths ≥ 2, probabilities in [0, 1]
+ * summing ≈ 1). A version 2 chunk is a binary frame, not JSON: `decodeMessage` reads it.
  */
 export function validatePredictions(value: unknown): PredictionsMessage {
   const c: Checker = new Checker('predictions');
   const o = c.object(value, '(message)');
   const v = c.header(o);
-  if (v === 2) return validatePredictionsV2(c, o);
+  if (v === 2) c.fail('v', v, 'is a binary frame, not a JSON message: a JSON header line, then the ids and the float32 values (docs/protocol.md)');
   c.onlyKeys(o, PREDICTIONS_KEYS);
   c.integer(o['chunk'], 'chunk', 0);
   const probs = o['probs'];
@@ -255,40 +272,65 @@ export function validatePredictions(value: unknown): PredictionsMessage {
   return o as unknown as PredictionsMessageV1;
 }
 
-function validatePredictionsV2(c: Checker, o: Obj): PredictionsMessageV2 {
+/**
+ * Reads and checks a v2 frame whose header line (before byte `lineEnd`, a newline) parsed to
+ * `o`. Nothing of the ids or values is made into text: the ids are checked as bytes (UTF-8, no
+ * empty id, escapes) and stay a view, the values are viewed in place when aligned (copied when
+ * not) and checked in one pass.
+ */
+function decodePredictionsV2(o: Obj, data: Uint8Array, lineEnd: number): PredictionsMessageV2 {
+  const c = new Checker('predictions');
+  c.header(o);
   c.onlyKeys(o, PREDICTIONS_V2_KEYS);
   const chunk = c.integer(o['chunk'], 'chunk', 0);
-  const ids = o['ids'];
-  if (typeof ids !== 'string' || ids === '') c.fail('ids', ids, 'must be a non-empty string: the ids separated by newlines');
-  if (mayHoldIdProblems(ids)) {
-    const escaped = ids.split('\n');
+  const width = c.integer(o['width'], 'width', 2);
+  const idsBytes = c.integer(o['idsBytes'], 'idsBytes', 1);
+  const idsStart = lineEnd + 1;
+  const idsEnd = idsStart + idsBytes;
+  if (idsEnd > data.length) c.fail('idsBytes', idsBytes, `runs past the payload (${data.length - idsStart} bytes follow the header line)`);
+  const ids = data.subarray(idsStart, idsEnd);
+  if (!isUtf8(ids)) c.fail('ids', Buffer.from(ids.subarray(0, 40)).toString('latin1'), 'must be UTF-8');
+  let count = 1;
+  for (let i = 0; i < ids.length; i++) if (ids[i] === NEWLINE) count++;
+  if (ids[0] === NEWLINE || ids[ids.length - 1] === NEWLINE || ids.includes(BACKSLASH) || hasEmptyId(ids)) {
+    const escaped = Buffer.from(ids).toString('utf8').split('\n');
     for (let i = 0; i < escaped.length; i++) {
       const why = idProblem(escaped[i] as string);
       if (why !== undefined) c.fail(`ids[${i}]`, escaped[i], why);
     }
   }
-  const count = countIds(ids);
-  const width = c.integer(o['width'], 'width', 2);
-  const text = o['probsF32'];
-  if (typeof text !== 'string') c.fail('probsF32', text, 'must be a base64 string of float32 little-endian values');
+  const at = float32Offset(idsEnd);
+  for (let i = idsEnd; i < Math.min(at, data.length); i++) if (data[i] !== 0) c.fail('padding', data[i], `byte ${i} between the ids and the float32 values must be 0`);
   const rowBytes = width * 4;
   const wantBytes = count * rowBytes;
-  if (text.length % BASE64_LENGTH_MULTIPLE !== 0) c.fail('probsF32', text, `must be padded base64 (length a multiple of 4, got ${text.length})`);
-  const bytes = base64Bytes(text);
+  const bytes = Math.max(0, data.length - at);
   if (bytes !== wantBytes) {
-    if (!isCanonicalBase64(text)) c.fail('probsF32', text, BASE64_RULE);
     const rows = bytes % rowBytes === 0 ? `${bytes / rowBytes} rows of ${width}` : `not a whole number of rows of ${width}`;
     c.fail('probsF32', bytes, `must hold one row of ${width} float32 per id: ${count} ids need ${wantBytes} bytes, it holds ${bytes} (${rows})`);
   }
-  const probs = new Float32Array(count * width);
-  const out = Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength);
-  const written = out.write(text, 'base64');
-  // Buffer's decoder skips characters outside the alphabet (then fewer bytes come out), takes
-  // base64url's `-` and `_`, and ignores the unused bits of a padded end: each is refused here.
-  if (written !== wantBytes || text.includes('-') || text.includes('_') || !canonicalEnd(text, out)) c.fail('probsF32', text, BASE64_RULE);
-  if (!LITTLE_ENDIAN) swapFloat32Bytes(out);
+  let probs: Float32Array;
+  if (LITTLE_ENDIAN && (data.byteOffset + at) % 4 === 0) probs = new Float32Array(data.buffer, data.byteOffset + at, count * width);
+  else {
+    probs = new Float32Array(count * width);
+    const out = new Uint8Array(probs.buffer);
+    out.set(data.subarray(at));
+    if (!LITTLE_ENDIAN) swapFloat32Bytes(out);
+  }
   c.probabilities(probs, width, 'probsF32');
   return { v: 2, runUid: o['runUid'] as string, attempt: o['attempt'] as number, chunk, ids, count, width, probs };
+}
+
+const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+
+/** Where a v2 frame's float32 values start: the first multiple of 4 at or after the ids' end. */
+export function float32Offset(idsEnd: number): number {
+  return (idsEnd + 3) & ~3;
+}
+
+/** Whether two newlines follow each other (an empty id inside the list). */
+function hasEmptyId(ids: Uint8Array): boolean {
+  return Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength).includes('\n\n');
 }
 
 /** Whether this machine stores a Float32Array's bytes little-endian (the wire order). */
@@ -304,24 +346,6 @@ export function swapFloat32Bytes(b: Uint8Array): void {
     b[i + 2] = b1;
     b[i + 3] = b0;
   }
-}
-
-const BASE64_RULE = 'must be canonical base64 (A–Z a–z 0–9 + /, = padding)';
-
-/** Whether the last 4 characters are the canonical base64 of the bytes they decoded to (padding bits zero). */
-function canonicalEnd(text: string, bytes: Uint8Array): boolean {
-  const tail = bytes.length % 3 === 0 ? 3 : bytes.length % 3;
-  return Buffer.from(bytes.subarray(bytes.length - tail)).toString('base64') === text.slice(-4);
-}
-
-function isCanonicalBase64(text: string): boolean {
-  return Buffer.from(text, 'base64').toString('base64') === text;
-}
-
-/** Bytes a padded base64 string of this length stands for. */
-function base64Bytes(text: string): number {
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  return (text.length / 4) * 3 - pad;
 }
 
 /**
@@ -378,14 +402,37 @@ export function encodeMessage(message: ProgressMessage | DoneMessage): Uint8Arra
   return encoder.encode(JSON.stringify(message));
 }
 
-/** Parses and validates a payload received on a `kind` subject; throws MessageValidationError. */
+/**
+ * Parses and validates a payload received on a `kind` subject; throws MessageValidationError. A
+ * predictions payload whose first line is a JSON object with `v: 2` is read as a v2 frame; any
+ * other payload must be JSON as a whole (every v1 message; progress and done of both versions).
+ */
 export function decodeMessage<K extends MessageKind>(kind: K, data: Uint8Array): MessageByKind[K] {
+  if (kind === 'predictions') {
+    const lineEnd = data.indexOf(NEWLINE);
+    const header = lineEnd > 0 ? headerLine(data.subarray(0, lineEnd)) : undefined;
+    if (header !== undefined) return decodePredictionsV2(header, data, lineEnd) as MessageByKind[K];
+  }
   let value: unknown;
   try {
     value = JSON.parse(payloadText(data));
   } catch (err) {
     const head = Buffer.from(data.subarray(0, 40)).toString('latin1');
-    throw new MessageValidationError(`${kind} message: payload is not UTF-8 JSON (starts ${JSON.stringify(head)})`, kind, 'payload', head, { cause: err });
+    const what = kind === 'predictions' ? 'neither a v2 frame (a JSON header line with "v":2, then the ids and float32 values) nor UTF-8 JSON' : 'not UTF-8 JSON';
+    throw new MessageValidationError(`${kind} message: payload is ${what} (starts ${JSON.stringify(head)})`, kind, 'payload', head, { cause: err });
   }
   return validateMessage(kind, value);
+}
+
+/** The header line of a v2 frame parsed, or undefined when the line is not a JSON object with `v: 2`. */
+function headerLine(line: Uint8Array): Obj | undefined {
+  // A v1 message is one line of JSON (no newline at all) unless pretty-printed; its first line then
+  // is not an object with v 2 either.
+  if (line[0] !== 0x7b || !isUtf8(line)) return undefined;
+  try {
+    const value: unknown = JSON.parse(payloadText(line));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && (value as Obj)['v'] === 2 ? (value as Obj) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -584,14 +584,14 @@ interface Assembled {
   /** False when `ids` may repeat an id (not yet checked). */
   idsUnique: boolean;
   /** v2: the ids as the chunks carried them, joined (see KnownIds). */
-  encodedIds?: string;
+  encodedIds?: Buffer;
   /** The digest a done message of this version carries, over what was assembled. */
   digest(): string;
 }
 
-/** A list of ids already verified free of repeats, in its v2 form: a run that sends the same list shares the array. */
+/** A list of ids already verified free of repeats, in its v2 form (UTF-8): a run that sends the same list shares the array. */
 interface KnownIds {
-  encoded: string;
+  encoded: Buffer;
   ids: string[];
 }
 
@@ -620,7 +620,7 @@ function assemble(chunks: readonly PredictionsMessage[], version: ProtocolVersio
     }
     const pieces = v2.map((c) => c.ids);
     const same = known !== undefined && sameJoined(known.encoded, pieces);
-    const encoded = same ? known.encoded : pieces.join('\n');
+    const encoded = same ? known.encoded : joinPieces(pieces);
     const ids = same ? known.ids : decodeIds(encoded);
     return { ids, probs, width, idsUnique: same, encodedIds: encoded, digest: () => predictionsSha256V2Encoded(pieces, count, { values: probs, width }) };
   }
@@ -634,15 +634,31 @@ function assemble(chunks: readonly PredictionsMessage[], version: ProtocolVersio
 }
 
 /** Whether `whole` is `pieces` joined by newlines (compared in place, nothing joined). */
-function sameJoined(whole: string, pieces: readonly string[]): boolean {
+function sameJoined(whole: Buffer, pieces: readonly Uint8Array[]): boolean {
   let at = 0;
   for (const [i, p] of pieces.entries()) {
-    if (i > 0 && whole.charCodeAt(at++) !== 10) return false;
-    if (!whole.startsWith(p, at)) return false;
+    if (i > 0 && whole[at++] !== NEWLINE) return false;
+    if (at + p.length > whole.length || whole.compare(p, 0, p.length, at, at + p.length) !== 0) return false;
     at += p.length;
   }
   return at === whole.length;
 }
+
+/** The pieces joined by newlines, in one new buffer. */
+function joinPieces(pieces: readonly Uint8Array[]): Buffer {
+  let size = Math.max(0, pieces.length - 1);
+  for (const p of pieces) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const [i, p] of pieces.entries()) {
+    if (i > 0) out[at++] = NEWLINE;
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const NEWLINE = 0x0a;
 
 function ackAll(a: Assembly): void {
   for (const h of a.chunks.values()) h.m.ack();

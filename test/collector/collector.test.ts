@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Collector, runKey, type ExpectedRun, type ProgressEvent, type RunFailure, type CollectedRun } from '../../controller/collector/mod.js';
 import { Publisher, chunkPredictions, chunkPredictionsV1, doneMsgId, encodeMessage, runSubjects, type Transport } from '../../protocol/mod.js';
-import { KITS, fakePredictions, uniqueId, until, type TransportKit } from '../protocol/kit.js';
+import { KITS, fakePredictions, uniqueId, until, v2Frame, type TransportKit } from '../protocol/kit.js';
 
 const VALIDATION_SHA = 'b'.repeat(64);
 const N = 120;
@@ -156,23 +156,22 @@ for (const { name, make } of KITS) {
       assert.equal(c.counters.invalid + c.counters.mismatched, 0);
     });
 
-    it('counts and drops garbled v2 chunks (bad base64, wrong length, NaN, wrong row count) and still completes the run', async () => {
+    it('counts and drops garbled v2 chunks (wrong length, NaN, wrong row count, broken header, v2 as JSON) and still completes the run', async () => {
       const job = `garbled2-${uniqueId()}`;
       const s = runSubjects({ prefix: kit.prefix, namespace: 'local', job, ablation: 'full', seed: 0 });
       const runUid = `${job}-full-0`;
-      const f32 = (values: number[]): string => Buffer.from(new Float32Array(values).buffer).toString('base64');
-      const chunk = (over: Record<string, unknown>): Uint8Array =>
-        new TextEncoder().encode(JSON.stringify({ v: 2, runUid, attempt: 1, chunk: 0, width: 2, ids: 'q0\nq1', probsF32: f32([0.5, 0.5, 0.5, 0.5]), ...over }));
-      await t.publish(s.predictions, chunk({ probsF32: 'AAAA*AAAAAAAAAAAAAAAAA==' }));
-      await t.publish(s.predictions, chunk({ probsF32: f32([0.5, 0.5, 0.5]) }));
-      await t.publish(s.predictions, chunk({ probsF32: f32([0.5, 0.5, Number.NaN, 0.5]) }));
-      await t.publish(s.predictions, chunk({ ids: 'q0\nq1\nq2' }));
+      const header = { runUid, attempt: 1, chunk: 0 };
+      await t.publish(s.predictions, v2Frame({ header, ids: 'q0\nq1', values: [0.5, 0.5, 0.5] }));
+      await t.publish(s.predictions, v2Frame({ header, ids: 'q0\nq1', values: [0.5, 0.5, Number.NaN, 0.5] }));
+      await t.publish(s.predictions, v2Frame({ header, ids: 'q0\nq1\nq2', values: [0.5, 0.5, 0.5, 0.5] }));
+      await t.publish(s.predictions, Buffer.from(`{"v":2,"runUid":"${runUid}"\nq0\nq1`));
+      await t.publish(s.predictions, new TextEncoder().encode(JSON.stringify({ v: 2, runUid, attempt: 1, chunk: 0, width: 2, ids: 'q0\nq1', probsF32: 'AAAAPwAAAD8AAAA/AAAAPw==' })));
       const preds = await publishRun(t, kit, { job, ablation: 'full', seed: 0 });
       const c = await Collector.create({ transport: t, filter: filterFor(kit, job), durable: `c-${job}`, expected: expectedFor(['full/0']) });
       const results = await c.whenAllComplete(10_000);
       assert.equal(results.get('full/0')?.predictionsSha256, preds.sha256);
       assert.deepEqual(results.get('full/0')?.probs, preds.matrix.values);
-      assert.equal(c.counters.invalid, 4);
+      assert.equal(c.counters.invalid, 5);
       assert.equal(c.counters.mismatched, 0);
       await c.close();
     });

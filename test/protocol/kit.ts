@@ -104,6 +104,34 @@ export function fakePredictions(n: number, width = 5, seed = 1, idPrefix = 'q'):
   return { ids, probs, matrix, sha256: predictionsSha256V2(ids, matrix), sha256V1: predictionsSha256(ids, probs) };
 }
 
+/** What `v2Frame` writes; every part can be set wrong on purpose. */
+export interface FrameParts {
+  /** Header fields over `{v: 2, runUid: 'u', attempt: 1, chunk: 0, width: 2, idsBytes: <ids' byte length>}`. */
+  header?: Record<string, unknown>;
+  /** @default 'a\nb' */
+  ids?: string | Uint8Array;
+  /** The float32 values. @default [0.5, 0.5, 0.25, 0.75] */
+  values?: number[];
+  /** Raw bytes instead of `values`. */
+  floatBytes?: Uint8Array;
+  /** The bytes between the ids and the values. @default zeros to the next multiple of 4 */
+  pad?: number[];
+}
+
+/**
+ * A v2 predictions frame written by hand from docs/protocol.md (header line, ids, zero padding to
+ * a multiple of 4, float32 little-endian), independently of the publisher's encoder.
+ */
+export function v2Frame(parts: FrameParts = {}): Uint8Array {
+  const ids = typeof parts.ids === 'string' || parts.ids === undefined ? Buffer.from(parts.ids ?? 'a\nb', 'utf8') : Buffer.from(parts.ids);
+  const header = { v: 2, runUid: 'u', attempt: 1, chunk: 0, width: 2, idsBytes: ids.length, ...parts.header };
+  const line = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
+  const used = line.length + ids.length;
+  const pad = Buffer.from(parts.pad ?? new Array<number>((4 - (used % 4)) % 4).fill(0));
+  const floats = parts.floatBytes ?? new Uint8Array(new Float32Array(parts.values ?? [0.5, 0.5, 0.25, 0.75]).buffer);
+  return Buffer.concat([line, ids, pad, floats]);
+}
+
 /** Waits until `cond()` holds, polling; fails the test after `timeoutMs`. */
 export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -19,7 +19,7 @@ import {
   validateProgress,
   type PredictionsMessage,
 } from '../../protocol/mod.js';
-import { fakePredictions } from './kit.js';
+import { fakePredictions, v2Frame, type FrameParts } from './kit.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -34,13 +34,9 @@ function done(over: Record<string, unknown> = {}): Record<string, unknown> {
   return { v: 1, runUid: 'uid-1', attempt: 1, status: 'succeeded', chunks: 1, count: 2, validationSha256: SHA, predictionsSha256: SHA, metrics: { mapAt3: 0.7 }, ...over };
 }
 
-/** A v2 chunk of two rows of two options; `over` replaces fields, `values` the float32 values. */
-function v2Chunk(over: Record<string, unknown> = {}, values: number[] = [0.5, 0.5, 0.25, 0.75]): Record<string, unknown> {
-  return { v: 2, runUid: 'u', attempt: 1, chunk: 0, width: 2, ids: 'a\nb', probsF32: f32Base64(values), ...over };
-}
-
-function f32Base64(values: number[]): string {
-  return Buffer.from(new Float32Array(values).buffer).toString('base64');
+/** A v2 frame of two rows of two options (ids `a`, `b`), decoded; `parts` sets any part wrong. */
+function v2(parts: FrameParts = {}): PredictionsMessage {
+  return decodeMessage('predictions', v2Frame(parts));
 }
 
 function rejects(fn: () => unknown, kind: string, field: string, value?: unknown): void {
@@ -60,10 +56,11 @@ describe('protocol messages', () => {
     assert.equal(validateProgress(progress()).step, 10);
     assert.equal(validateProgress(progress({ v: 2 })).v, 2);
     assert.equal(validatePredictions({ v: 1, runUid: 'u', attempt: 2, chunk: 0, ids: ['a', 'b'], probs: [[0.5, 0.5], [0.1, 0.9]] }).attempt, 2);
-    const m = validatePredictions(v2Chunk());
-    assert.equal(m.v, 2);
+    const m = v2();
     assert.ok(m.v === 2 && m.probs instanceof Float32Array);
     assert.deepEqual(Array.from(m.probs), [0.5, 0.5, 0.25, 0.75]);
+    assert.deepEqual(decodeIds(m.ids), ['a', 'b']);
+    assert.equal(m.count, 2);
     assert.equal(validateDone(done()).status, 'succeeded');
     assert.equal(validateDone(done({ v: 2 })).v, 2);
     assert.equal(validateDone(done({ status: 'failed', error: 'OOM', chunks: 0, count: 0 })).error, 'OOM');
@@ -90,29 +87,45 @@ describe('protocol messages', () => {
     rejects(() => validatePredictions({ ...base, chunk: -1, probs: [[0.5, 0.5], [0.5, 0.5]] }), 'predictions', 'chunk', -1);
   });
 
-  it('rejects a garbled v2 chunk, naming the field and value: bad base64, wrong length or row count, NaN, bad sums', () => {
-    rejects(() => validatePredictions(v2Chunk({ probsF32: 'AAAA!!!!AAAAAAAAAAAAAA==' })), 'predictions', 'probsF32', 'AAAA!!!!AAAAAAAAAAAAAA==');
-    // base64url's alphabet, and a length that is not a multiple of 4, are not the wire's base64.
-    rejects(() => validatePredictions(v2Chunk({ probsF32: f32Base64([0.5, 0.5, 0.25, 0.75]).replace(/A/g, '-') })), 'predictions', 'probsF32');
-    rejects(() => validatePredictions(v2Chunk({ probsF32: f32Base64([0.5, 0.5, 0.25, 0.75]).slice(0, -1) })), 'predictions', 'probsF32');
-    rejects(() => validatePredictions(v2Chunk({ probsF32: 12 })), 'predictions', 'probsF32', 12);
-    // One row for two ids; three bytes short of two rows.
-    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5])), 'predictions', 'probsF32', 8);
-    rejects(() => validatePredictions(v2Chunk({ probsF32: Buffer.alloc(13).toString('base64') })), 'predictions', 'probsF32', 13);
-    rejects(() => validatePredictions(v2Chunk({ ids: 'a\nb\nc' })), 'predictions', 'probsF32', 16);
-    rejects(() => validatePredictions(v2Chunk({ width: 4 })), 'predictions', 'probsF32', 16);
-    rejects(() => validatePredictions(v2Chunk({ width: 1 })), 'predictions', 'width', 1);
-    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, Number.NaN, 1])), 'predictions', 'probsF32[1][0]', Number.NaN);
-    assert.throws(() => validatePredictions(v2Chunk({}, [0.5, 0.5, Number.NaN, 1])), /probsF32\[1\]\[0\] must be a probability in \[0, 1\] \(got NaN\)/);
-    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, 1.5, -0.5])), 'predictions', 'probsF32[1][0]', 1.5);
-    rejects(() => validatePredictions(v2Chunk({}, [0.5, 0.5, 0.25, 0.25])), 'predictions', 'probsF32[1]', 0.5);
-    rejects(() => validatePredictions(v2Chunk({ probs: [[0.5, 0.5]] })), 'predictions', 'probs');
-    rejects(() => validatePredictions(v2Chunk({ ids: '' })), 'predictions', 'ids', '');
-    rejects(() => validatePredictions(v2Chunk({ ids: ['a', 'b'] })), 'predictions', 'ids', ['a', 'b']);
-    rejects(() => validatePredictions(v2Chunk({ ids: 'a\n' })), 'predictions', 'ids[1]', '');
-    rejects(() => validatePredictions(v2Chunk({ ids: 'a\\x\nb' })), 'predictions', 'ids[0]', 'a\\x');
-    // A garbled payload through decodeMessage: the same error, never a crash.
-    rejects(() => decodeMessage('predictions', new TextEncoder().encode(JSON.stringify(v2Chunk({ probsF32: '%%%%' })))), 'predictions', 'probsF32', '%%%%');
+  it('rejects a garbled v2 frame, naming the field and value: wrong lengths or row count, NaN, bad sums, bad ids, bad header', () => {
+    // One row for two ids; three bytes short of two rows; three ids, two rows; width 4, two rows of 2.
+    rejects(() => v2({ values: [0.5, 0.5] }), 'predictions', 'probsF32', 8);
+    assert.throws(() => v2({ values: [0.5, 0.5] }), /2 ids need 16 bytes, it holds 8 \(1 rows of 2\)/);
+    rejects(() => v2({ floatBytes: new Uint8Array(13) }), 'predictions', 'probsF32', 13);
+    rejects(() => v2({ ids: 'a\nb\nc' }), 'predictions', 'probsF32', 16);
+    rejects(() => v2({ header: { width: 4 } }), 'predictions', 'probsF32', 16);
+    rejects(() => v2({ header: { width: 1 } }), 'predictions', 'width', 1);
+    rejects(() => v2({ values: [0.5, 0.5, Number.NaN, 1] }), 'predictions', 'probsF32[1][0]', Number.NaN);
+    assert.throws(() => v2({ values: [0.5, 0.5, Number.NaN, 1] }), /probsF32\[1\]\[0\] must be a probability in \[0, 1\] \(got NaN\)/);
+    rejects(() => v2({ values: [0.5, 0.5, 1.5, -0.5] }), 'predictions', 'probsF32[1][0]', 1.5);
+    rejects(() => v2({ values: [0.5, 0.5, 0.25, 0.25] }), 'predictions', 'probsF32[1]', 0.5);
+    // Ids: an empty one, a bad escape, bytes that are not UTF-8, a length past the payload or zero.
+    rejects(() => v2({ ids: 'a\n' }), 'predictions', 'ids[1]', '');
+    rejects(() => v2({ ids: '\nb' }), 'predictions', 'ids[0]', '');
+    rejects(() => v2({ ids: 'a\\x\nb' }), 'predictions', 'ids[0]', 'a\\x');
+    rejects(() => v2({ ids: Uint8Array.from([0x61, 0x0a, 0xff]) }), 'predictions', 'ids');
+    rejects(() => v2({ header: { idsBytes: 10_000 } }), 'predictions', 'idsBytes', 10_000);
+    rejects(() => v2({ header: { idsBytes: 0 } }), 'predictions', 'idsBytes', 0);
+    // Header: an unknown field, a missing runUid; padding that is not zero.
+    rejects(() => v2({ header: { probs: [[0.5, 0.5]] } }), 'predictions', 'probs');
+    rejects(() => v2({ header: { runUid: undefined } }), 'predictions', 'runUid');
+    rejects(() => v2({ ids: 'ab\nc', pad: [0, 7] }), 'predictions', 'padding', 7);
+    // v2 in JSON (its unreleased first form) and a broken header line: errors, never a crash.
+    rejects(() => decodeMessage('predictions', new TextEncoder().encode(JSON.stringify({ v: 2, runUid: 'u', attempt: 1, chunk: 0, width: 2, ids: 'a\nb', probsF32: 'AAAA' }))), 'predictions', 'v', 2);
+    rejects(() => validatePredictions({ v: 2, runUid: 'u', attempt: 1, chunk: 0 }), 'predictions', 'v', 2);
+    rejects(() => decodeMessage('predictions', Buffer.concat([Buffer.from('{"v":2,"runUid":\n'), v2Frame()])), 'predictions', 'payload');
+  });
+
+  it('reads a v2 frame at any byte offset: the values are viewed in place when aligned, copied when not', () => {
+    const frame = v2Frame({ ids: 'q1\nq22' });
+    for (const offset of [0, 1, 2, 3, 4]) {
+      const holder = new Uint8Array(offset + frame.length);
+      holder.set(frame, offset);
+      const m = decodeMessage('predictions', holder.subarray(offset));
+      assert.ok(m.v === 2);
+      assert.deepEqual(Array.from(m.probs), [0.5, 0.5, 0.25, 0.75], `offset ${offset}`);
+      assert.deepEqual(decodeIds(m.ids), ['q1', 'q22']);
+    }
   });
 
   it('a publisher refuses NaN or rows not summing to 1 before sending anything', () => {
@@ -230,7 +243,7 @@ describe('protocol messages', () => {
     const chunks = chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 1024 });
     assert.ok(chunks.length > 3);
     for (const c of chunks) assert.ok(c.data.byteLength <= 1024);
-    assert.throws(() => chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 100 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[0]');
+    assert.throws(() => chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 60 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[0]');
     assert.throws(() => chunkPredictions(ids.slice(1), matrix, { runUid: 'u', attempt: 1 }), ChunkingError);
   });
 
