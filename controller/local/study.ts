@@ -3,19 +3,23 @@
 // the same prediction stream and collector, the same aggregation — then the table, results.json,
 // per-run and per-ensemble CSVs, curves and report.html.
 //
-// Flow: load + validate the job (nothing starts on a bad file) → read the validation set →
-// pick the transport → start the collector → run children (retrying a failed attempt up to
-// `execution.backoffLimit`; a new attempt resumes from the run's checkpoints) → aggregate → write.
+// Flow: load + validate the job (nothing starts on a bad file) → check the output folder (an
+// existing study is never wiped without `--fresh`) → read the validation set → fingerprint each
+// run → with `--resume`, keep the runs whose persisted result matches → pick the transport → start
+// the collector → run children (retrying a failed attempt up to `execution.backoffLimit`; a new
+// attempt resumes from the run's checkpoints) → aggregate → write.
 // Guarantees: a run counts only when the collector verified its `done` message (counts and
-// hashes); predictions of a failed or older attempt never count; a child's failure does not stop
-// the others.
-import { spawn } from 'node:child_process';
+// hashes), and is persisted (work/<slug>/result.json, see resume.ts) before its messages are
+// acknowledged; predictions of a failed or older attempt never count; a child's failure does not
+// stop the others. Ctrl-C (SIGINT) or SIGTERM stops the study: every trainer checkpoints and
+// exits, nothing is aggregated, and `--resume` continues from what was finished and checkpointed.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { expandRuns, loadFineTuneJob, resolveUri, type LoadedFineTuneJob, type Run, type TrainData } from '../../api/mod.js';
-import { ablateCommand, AblateError, logger, type Logger } from '../../common/mod.js';
+import { ablateCommand, AblateError, logger, UsageError, type Logger } from '../../common/mod.js';
 import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, jobFilter, LOCAL_NAMESPACE, NatsTransport, relayIpc, resolveTransport, type ResolvedTransport } from '../../protocol/mod.js';
 import { readQuestionsCsv, writeProbabilitiesCsv, writeSubmissionCsv, type QuestionSet } from '../../trainer/data/mod.js';
 import type { RunConfig } from '../../trainer/run/mod.js';
@@ -23,6 +27,22 @@ import { aggregateStudy, type StudyRunInput } from '../aggregate/mod.js';
 import { Collector, runKey, type CollectedRun, type RunFailure } from '../collector/mod.js';
 import { writeReport, type StudyResults } from '../report/mod.js';
 import { formatDuration, ProgressView } from './progress.js';
+import {
+  changedFields,
+  EVALUATION_ONLY_FIELDS,
+  hashModelFolder,
+  inspectFolder,
+  PersistedResultError,
+  readFingerprint,
+  readRunResult,
+  runFingerprint,
+  sha256File,
+  writeFingerprint,
+  writeRunResult,
+  writeStudyMarker,
+  type Fingerprint,
+  type FolderState,
+} from './resume.js';
 
 /** Exit code `ablate trainer` uses for errors a retry cannot fix (bad data, bad config). */
 export const EXIT_PERMANENT = 3;
@@ -50,6 +70,16 @@ export interface LocalRunOptions {
   childEnv?: NodeJS.ProcessEnv;
   /** Called with each child process once started (tests kill one mid-run). */
   onChild?: (run: Run, attempt: number, pid: number) => void;
+  /**
+   * Continue the study already in `out`: runs whose persisted result matches their current
+   * fingerprint are kept, the others train again (from their checkpoints where those match).
+   * @default false
+   */
+  resume?: boolean;
+  /** Delete the study already in `out` (its work/ folder and results.json) and start over. @default false */
+  fresh?: boolean;
+  /** How the user ran this, for the commands messages suggest. @default `ablate run <file>` (with `--out` when given) */
+  command?: string;
 }
 
 export interface LocalRunResult {
@@ -63,6 +93,33 @@ export interface LocalRunResult {
 /** The job file was fine but the study could not produce a result at all. */
 export class StudyFailedError extends AblateError {}
 
+/** Ctrl-C or SIGTERM stopped the study; what was finished is kept for `--resume`. */
+export class StudyInterruptedError extends StudyFailedError {
+  constructor(
+    message: string,
+    readonly signal: NodeJS.Signals,
+    readonly finished: number,
+    readonly runs: number,
+  ) {
+    super(message);
+  }
+
+  /** 128 + the signal's number, as a shell reports a process the signal stopped. */
+  get exitCode(): number {
+    return this.signal === 'SIGTERM' ? 143 : 130;
+  }
+}
+
+/** The output folder already holds a study and neither `--resume` nor `--fresh` said what to do with it. */
+export class ExistingStudyError extends UsageError {
+  constructor(
+    readonly outDir: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 interface RunPlan {
   run: Run;
   key: string;
@@ -75,6 +132,10 @@ interface RunPlan {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   message?: string;
   result?: CollectedRun;
+  /** Everything that determines the run's result (resume.ts). */
+  fingerprint?: Fingerprint;
+  /** The training config its trainer gets (`--backend` applied). */
+  training: Run['training'];
 }
 
 export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResult> {
@@ -84,8 +145,11 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const spec = job.spec;
   const outDir = resolve(opts.out ?? join('runs', name));
   const work = join(outDir, 'work');
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  const command = opts.command ?? `ablate run ${shellWord(opts.file)}${opts.out === undefined ? '' : ` --out ${shellWord(opts.out)}`}`;
+  if (opts.resume && opts.fresh) throw new UsageError('--resume and --fresh contradict each other: --resume keeps the finished runs, --fresh deletes them');
+  // Decide what happens to an existing study before anything is written.
+  const folder = await inspectFolder(outDir);
+  checkFolder(folder, { outDir, name, command, resume: opts.resume === true, fresh: opts.fresh === true });
 
   // Paths the trainers read, resolved against the job file's folder.
   const modelPath = resolveUri(spec.model.uri, baseDir);
@@ -102,16 +166,33 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     throw new StudyFailedError(`spec.data.validation.sha256: ${validationPath} has sha256 ${validation.sha256}, the job pins ${spec.data.validation.sha256}`);
   }
 
+  const resuming = opts.resume === true && folder.kind === 'study';
+  if (opts.resume && !resuming) log.info({ event: 'resume-nothing', out: outDir }, `nothing to resume in ${outDir}: starting the study`);
+  if (!resuming) {
+    // A new study (an empty folder, or --fresh): nothing of an earlier one may be mistaken for its own.
+    await rm(work, { recursive: true, force: true });
+    await rm(join(outDir, 'results.json'), { force: true });
+  }
+  await mkdir(work, { recursive: true });
+
   const invocation = randomBytes(4).toString('hex');
   const plans: RunPlan[] = expandRuns(spec).map((run) => {
     const slug = `${run.ablation}-seed${run.seed}`;
     const trainPathsOfRun = run.data ? trainFiles(run.data.train) : trainPaths;
-    return { run, key: runKey(run.ablation, run.seed), slug, runUid: `${name}-${invocation}-${slug}`, dir: join(work, slug), trainPaths: trainPathsOfRun, attempts: 0, phase: 'Pending' };
+    const training = opts.backend ? { ...run.training, backend: opts.backend as Run['training']['backend'] } : run.training;
+    return { run, key: runKey(run.ablation, run.seed), slug, runUid: `${name}-${invocation}-${slug}`, dir: join(work, slug), trainPaths: trainPathsOfRun, attempts: 0, phase: 'Pending', training };
   });
   // Every training file of the study (the spec's and the ablations' own), for the report.
   const training = await describeTraining([...new Set(plans.flatMap((p) => p.trainPaths))]);
+  await fingerprintRuns(plans, { modelPath, maxLength: spec.model.maxLength, validation });
   const parallel = Math.max(1, opts.parallel ?? spec.execution.parallelism);
-  log.info({ event: 'study', runs: plans.length, parallel, out: outDir }, `${name}: ${plans.length} runs, ${parallel} at a time → ${outDir}`);
+  await writeStudyMarker(work, { job: name, state: 'running', runs: plans.length, succeeded: 0 });
+  if (resuming) await keepFinishedRuns(plans, log);
+  const toTrain = plans.filter((p) => p.phase !== 'Succeeded');
+  log.info(
+    { event: 'study', runs: plans.length, kept: plans.length - toTrain.length, parallel, out: outDir },
+    `${name}: ${plans.length} runs${resuming ? ` (${plans.length - toTrain.length} kept, ${toTrain.length} to train)` : ''}, ${parallel} at a time → ${outDir}`,
+  );
 
   const prefix = opts.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
   const stream = opts.stream ?? DEFAULT_STREAM_NAME;
@@ -127,7 +208,17 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     durable,
     expected,
     prefix,
-    onRunComplete: (key, result) => waiters.get(`${key}#${result.attempt}`)?.({ ok: true, result }),
+    // Persisted before the collector acknowledges the run's messages: a verified run survives
+    // anything that happens to this process afterwards.
+    onRunComplete: async (key, result) => {
+      const plan = plans.find((p) => p.key === key);
+      if (plan?.fingerprint && result.runUid === plan.runUid) {
+        await writeRunResult(plan.dir, result, plan.fingerprint).catch((err: Error) =>
+          log.error({ event: 'result-not-persisted', ablation: plan.run.ablation, seed: plan.run.seed, err: err.message }, `${key}: its result could not be saved for --resume (${err.message}); it counts in this invocation only`),
+        );
+      }
+      waiters.get(`${key}#${result.attempt}`)?.({ ok: true, result });
+    },
     onRunFailed: (key, failure) => waiters.get(`${key}#${failure.attempt}`)?.({ ok: false, failure }),
     onProgress: (e) => {
       const plan = plans.find((p) => p.key === e.key);
@@ -139,33 +230,144 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   });
 
   const started = Date.now();
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
+  // The first Ctrl-C (or SIGTERM) stops the study gently: no new trainer starts, and the running
+  // ones get SIGTERM, checkpoint after their current step and exit. A terminal's Ctrl-C reaches
+  // them too (same process group); the forwarded SIGTERM covers a signal sent to this process
+  // alone. A second Ctrl-C stops everything at once (the default action).
+  let interrupted: NodeJS.Signals | undefined;
+  const children = new Set<ChildProcess>();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = signal;
+    progress.note(`${signal}: stopping ${children.size} trainer(s) after their next checkpoint (Ctrl-C again stops at once)`, { event: 'interrupt', signal });
+    for (const child of children) child.kill('SIGTERM');
   };
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    const queue = [...plans];
-    const workers = Array.from({ length: Math.min(parallel, plans.length) }, async () => {
+    const queue = [...toTrain];
+    const ctx: ExecContext = { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir, modelsDir, children, stopping: () => interrupted !== undefined };
+    const workers = Array.from({ length: Math.min(parallel, toTrain.length) }, async () => {
       for (let plan = queue.shift(); plan !== undefined && !interrupted; plan = queue.shift()) {
-        await executeRun(plan, { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir, modelsDir });
+        await executeRun(plan, ctx);
       }
     });
     await Promise.all(workers);
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.close();
     await collector.close();
     // The durable belongs to this invocation alone: do not leave it on a shared server.
     if (transport.transport instanceof NatsTransport) await transport.transport.deleteConsumer(durable).catch(() => false);
     await transport.close();
   }
+  const succeeded = plans.filter((p) => p.phase === 'Succeeded').length;
   log.info({ event: 'trained', seconds: (Date.now() - started) / 1000 }, `all runs ended after ${formatDuration((Date.now() - started) / 1000)}`);
-  if (interrupted) throw new StudyFailedError('interrupted: runs were stopped; nothing was aggregated');
+  if (interrupted) {
+    await writeStudyMarker(work, { job: name, state: 'interrupted', runs: plans.length, succeeded });
+    throw new StudyInterruptedError(`interrupted: ${succeeded} of ${plans.length} runs finished and kept; continue with ${command} --resume`, interrupted, succeeded, plans.length);
+  }
 
   const results = await writeStudy({ job, plans, validation, training, outDir, modelsDir });
   const written = await writeReport(outDir);
+  await writeStudyMarker(work, { job: name, state: succeeded === plans.length ? 'finished' : 'incomplete', runs: plans.length, succeeded });
   return { results, outDir, table: written.table, reportPath: written.path, counters: { ...collector.counters } };
+}
+
+/** Refuses to touch a folder that holds a study unless `--resume` or `--fresh` says what to do with it. */
+function checkFolder(folder: FolderState, o: { outDir: string; name: string; command: string; resume: boolean; fresh: boolean }): void {
+  if (folder.kind === 'none') return;
+  if (folder.liveWriter !== undefined) {
+    throw new ExistingStudyError(o.outDir, `${o.outDir} is in use by another ablate run (pid ${folder.liveWriter}); wait for it to end or stop it (if no such run is going on, delete ${join(o.outDir, 'work', 'study.json')})`);
+  }
+  if (o.resume && folder.marker && folder.marker.job !== o.name) {
+    throw new ExistingStudyError(o.outDir, `${o.outDir} holds the study "${folder.marker.job}", not "${o.name}": resume it with its own job file, or give this one another --out`);
+  }
+  if (o.resume || o.fresh) return;
+  const runs = folder.marker ? ` (${folder.kept} of ${folder.marker.runs} runs finished)` : folder.kept > 0 ? ` (${folder.kept} runs finished)` : '';
+  const what = folder.finished ? `a finished study${runs}` : `an unfinished study${runs}`;
+  throw new ExistingStudyError(
+    o.outDir,
+    `${o.outDir} already holds ${what}; nothing was changed. Continue it with \`${o.command} --resume\` (keeps every finished run whose inputs did not change, trains the rest, aggregates again), or start over with \`${o.command} --fresh\` (deletes ${join(o.outDir, 'work')} and results.json)`,
+  );
+}
+
+/** Computes every run's fingerprint: the model's files and the data files are hashed once each. */
+async function fingerprintRuns(plans: RunPlan[], o: { modelPath: string; maxLength: number; validation: QuestionSet }): Promise<void> {
+  const modelFiles = await hashModelFolder(o.modelPath);
+  const hashes = new Map<string, Promise<string>>();
+  const hash = (p: string): Promise<string> => {
+    // A file that cannot be read fingerprints as such: its runs fail with the reader's error.
+    if (!hashes.has(p)) hashes.set(p, sha256File(p).catch((err: NodeJS.ErrnoException) => `unreadable: ${err.code ?? err.message}`));
+    return hashes.get(p)!;
+  };
+  for (const p of plans) {
+    p.fingerprint = runFingerprint({
+      run: p.run,
+      training: p.training,
+      maxLength: o.maxLength,
+      modelFiles,
+      train: await Promise.all(p.trainPaths.map(hash)),
+      validationSha256: o.validation.sha256,
+      numOptions: o.validation.letters.length,
+    });
+  }
+}
+
+/**
+ * `--resume`: marks the runs whose persisted result matches their fingerprint Succeeded, and
+ * clears what another run cannot use (a result or checkpoints made under other inputs), saying why.
+ */
+async function keepFinishedRuns(plans: RunPlan[], log: Logger): Promise<void> {
+  for (const p of plans) {
+    const runLog = log.child({ ablation: p.run.ablation, seed: p.run.seed });
+    const fp = p.fingerprint!;
+    let persisted: Awaited<ReturnType<typeof readRunResult>>;
+    try {
+      persisted = await readRunResult(p.dir);
+    } catch (err) {
+      if (!(err instanceof PersistedResultError)) throw err;
+      runLog.warn({ event: 'result-unusable', file: err.path, reason: err.reason }, `${p.key}: cannot use ${err.message}; the run trains again (moved aside to ${RESULT_ASIDE})`);
+      await rename(err.path, join(p.dir, RESULT_ASIDE)).catch(() => undefined);
+    }
+    if (persisted && persisted.fingerprint.sha256 === fp.sha256) {
+      p.phase = 'Succeeded';
+      p.result = persisted.result;
+      p.attempts = persisted.result.attempt;
+      runLog.info({ event: 'run-kept', attempt: persisted.result.attempt, runUid: persisted.result.runUid }, `${p.key} kept from the previous invocation (attempt ${persisted.result.attempt})`);
+      continue;
+    }
+    // The checkpoints were made with the inputs recorded when the run last started.
+    const before = persisted?.fingerprint ?? (await readFingerprint(p.dir));
+    const checkpoints = join(p.dir, 'checkpoints');
+    const hasCheckpoints = await exists(checkpoints);
+    if (persisted) await rm(join(p.dir, 'result.json'), { force: true });
+    if (!before) {
+      if (hasCheckpoints) {
+        runLog.info({ event: 'run-restart', reason: 'no-fingerprint' }, `${p.key} starts clean: no record of the inputs its checkpoints were made with`);
+        await rm(checkpoints, { recursive: true, force: true });
+      }
+      continue;
+    }
+    const changed = changedFields(before.fields, fp.fields);
+    if (changed.length === 0) {
+      if (hasCheckpoints) runLog.info({ event: 'run-resume' }, `${p.key} resumes from its checkpoints`);
+    } else if (changed.every((f) => EVALUATION_ONLY_FIELDS.has(f))) {
+      runLog.info({ event: 'run-reevaluate', changed }, `${p.key}: ${changed.join(', ')} changed; ${hasCheckpoints ? 'evaluates again from its checkpoints' : 'trains again'}`);
+    } else {
+      runLog.info({ event: 'run-restart', changed }, `${p.key} starts clean: ${changed.join(', ')} changed`);
+      await rm(checkpoints, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Where an unusable result.json is moved, so that it is not read again but stays to be looked at. */
+const RESULT_ASIDE = 'result.json.unusable';
+
+/** `s` as one shell word (quoted only when it needs to be). */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Each training file with its question count (0 for a broken file: the runs that read it fail with the CSV error, the others go on). */
@@ -195,6 +397,10 @@ interface ExecContext {
   waiters: Map<string, (r: { ok: true; result: CollectedRun } | { ok: false; failure: RunFailure }) => void>;
   outDir: string;
   modelsDir: string;
+  /** The trainer processes running now (a stop request goes to each). */
+  children: Set<ChildProcess>;
+  /** The study is being stopped: start no trainer, retry nothing. */
+  stopping: () => boolean;
 }
 
 /** Trains one run, retrying failed attempts up to `backoffLimit`; records the outcome on `plan`. */
@@ -202,9 +408,12 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
   const { run } = plan;
   const log = c.log.child({ ablation: run.ablation, seed: run.seed });
   await mkdir(plan.dir, { recursive: true });
-  const training = c.opts.backend ? { ...run.training, backend: c.opts.backend as Run['training']['backend'] } : run.training;
+  // Recorded before training: the checkpoints this run writes belong to these inputs.
+  await writeFingerprint(plan.dir, plan.fingerprint!);
+  const training = plan.training;
   const maxAttempts = c.spec.execution.backoffLimit + 1;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (c.stopping()) break;
     plan.attempts = attempt;
     plan.phase = 'Running';
     const cfg: RunConfig = {
@@ -239,6 +448,13 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
       log.info({ event: 'run-succeeded', attempt }, `${plan.key} succeeded (attempt ${attempt})`);
       return;
     }
+    if (c.stopping()) {
+      // Stopped by the interrupt, not failed: its checkpoints are where --resume continues.
+      plan.phase = 'Pending';
+      plan.message = 'interrupted';
+      log.info({ event: 'run-stopped', attempt, exit: exit.code ?? exit.signal }, `${plan.key} stopped (attempt ${attempt}); --resume continues it from its checkpoint`);
+      return;
+    }
     const reason = collected && !collected.ok ? collected.failure.message : exit.code === 0 ? 'the trainer exited 0 but its predictions never arrived complete' : `the trainer exited with ${exit.signal ?? `code ${exit.code}`}${exit.lastError ? `: ${exit.lastError}` : ''}`;
     plan.message = reason;
     const permanent = exit.code === EXIT_PERMANENT;
@@ -246,7 +462,7 @@ async function executeRun(plan: RunPlan, c: ExecContext): Promise<void> {
     c.progress.update({ key: plan.key, phase: 'failed', step: 0, totalSteps: 0, attempt, message: reason.slice(0, 80) });
     if (permanent) break;
   }
-  plan.phase = 'Failed';
+  plan.phase = c.stopping() ? 'Pending' : 'Failed';
 }
 
 function natsServers(t: ResolvedTransport): string {
@@ -272,6 +488,9 @@ function runChild(plan: RunPlan, cfg: RunConfig, configPath: string, c: ExecCont
     // trainer.log keeps the run's whole story whatever this process's own verbosity.
     env: { ...process.env, ABLATE_LOG_FORMAT: 'json', ABLATE_LOG_LEVEL: 'info', ...c.opts.childEnv },
   });
+  c.children.add(child);
+  // A stop request that came while this child was being started.
+  if (c.stopping()) child.kill('SIGTERM');
   const stopRelay = ipc ? relayIpc(child, c.transport.transport, (err) => c.log.warn({ err: err.message }, 'relaying a trainer message failed')) : () => {};
   if (child.pid !== undefined) c.opts.onChild?.(plan.run, cfg.attempt, child.pid);
   let lastError: string | undefined;
@@ -284,6 +503,7 @@ function runChild(plan: RunPlan, cfg: RunConfig, configPath: string, c: ExecCont
   });
   return new Promise((res) => {
     child.on('close', (code, signal) => {
+      c.children.delete(child);
       stopRelay();
       logFile.end();
       res({ code, signal, ...(lastError === undefined ? {} : { lastError }) });
