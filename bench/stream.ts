@@ -9,6 +9,7 @@
 // from their own pods) and the consuming in this one; the child generates the same data itself.
 //
 //   npx tsx bench/stream.ts [--questions 100000] [--runs 30] [--repeats 3] [--publishers 1] [--no-drain] [--nats nats://127.0.0.1:4222]
+//   node --cpu-prof --import tsx bench/stream.ts --only ours [--profile-child DIR]   # profiles of the collector (and the publishers)
 //
 // Writes bench/results/stream.json (rows per second; ratio = ours / raw, goal ≥ 0.5).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -40,6 +41,8 @@ const servers = flag(argv, '--nats') ?? process.env['NATS_URL'] ?? 'nats://127.0
 const only = flag(argv, '--only');
 /** `--no-drain`: skip the drain-only measurement (each can wait out 30 s pull expiries; see BENCHMARKS.md). */
 const drainToo = !argv.includes('--no-drain');
+/** `--profile-child DIR`: the publishing child writes a CPU profile (`--cpu-prof`) into DIR. */
+const profileChild = flag(argv, '--profile-child');
 /** Set in the publishing child process this script forks (see `publisherChild`). */
 const isChild = argv.includes('--publisher-child');
 if (only !== undefined && !['ours', 'ours-drain', 'raw'].includes(only)) throw new Error(`--only: '${only}' is not one of ours, ours-drain, raw`);
@@ -216,7 +219,7 @@ class Publishers {
 
   static async start(): Promise<Publishers> {
     const child = fork(fileURLToPath(import.meta.url), [...argv, '--publisher-child'], {
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: [...(profileChild === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileChild}`]), '--import', import.meta.resolve('tsx')],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await replyOf(child); // data generated and encoded, connected

@@ -92,11 +92,7 @@ export function encodePredictions(ids: readonly string[], probs: ProbabilityMatr
     if (typeof ids[i] !== 'string' || ids[i] === '') throw new ChunkingError(`chunkPredictions: ids[${i}] must be a non-empty string (got ${JSON.stringify(ids[i])})`, `ids[${i}]`, ids[i]);
   }
   const rowBytes = width * 4;
-  const idBytes = Buffer.from(encodeIds(ids), 'utf8');
-  // Where each id starts in idBytes (an escaped id holds no newline), and the end of the last + 1.
-  const starts = new Uint32Array(ids.length + 1);
-  for (let i = 0, row = 1; i < idBytes.length; i++) if (idBytes[i] === NEWLINE) starts[row++] = i + 1;
-  starts[ids.length] = idBytes.length + 1;
+  const { bytes: idBytes, starts } = idsWithStarts(ids);
   const floats = float32Bytes(values);
   const chunks: EncodedChunk[] = [];
   let start = 0;
@@ -122,6 +118,39 @@ export function encodePredictions(ids: readonly string[], probs: ProbabilityMatr
 }
 
 const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+
+/**
+ * The ids' v2 form (`encodeIds`) as UTF-8, and where each id starts in it (`starts[rows]` is the
+ * length + 1, as if one more id followed). Plain ASCII ids (no backslash or newline: the usual
+ * ones) are written byte by byte in one pass; anything else goes through `encodeIds`.
+ */
+function idsWithStarts(ids: readonly string[]): { bytes: Buffer; starts: Uint32Array } {
+  const starts = new Uint32Array(ids.length + 1);
+  let size = Math.max(0, ids.length - 1);
+  for (let i = 0; i < ids.length; i++) size += (ids[i] as string).length;
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  plain: {
+    for (let i = 0; i < ids.length; i++) {
+      if (i > 0) bytes[at++] = NEWLINE;
+      starts[i] = at;
+      const id = ids[i] as string;
+      for (let k = 0; k < id.length; k++) {
+        const c = id.charCodeAt(k);
+        if (c >= 0x80 || c === BACKSLASH || c === NEWLINE) break plain;
+        bytes[at++] = c;
+      }
+    }
+    starts[ids.length] = at + 1;
+    return { bytes, starts };
+  }
+  const encoded = Buffer.from(encodeIds(ids), 'utf8');
+  // An escaped id holds no newline: each newline starts the next id.
+  for (let i = 0, row = 1; i < encoded.length; i++) if (encoded[i] === NEWLINE) starts[row++] = i + 1;
+  starts[ids.length] = encoded.length + 1;
+  return { bytes: encoded, starts };
+}
 
 /** The values' wire bytes: float32 little-endian (a view on a little-endian host, a swapped copy otherwise). */
 function float32Bytes(values: Float32Array): Uint8Array {

@@ -288,12 +288,20 @@ function decodePredictionsV2(o: Obj, data: Uint8Array, lineEnd: number): Predict
   const idsStart = lineEnd + 1;
   const idsEnd = idsStart + idsBytes;
   if (idsEnd > data.length) c.fail('idsBytes', idsBytes, `runs past the payload (${data.length - idsStart} bytes follow the header line)`);
-  const ids = data.subarray(idsStart, idsEnd);
-  if (!isUtf8(ids)) c.fail('ids', Buffer.from(ids.subarray(0, 40)).toString('latin1'), 'must be UTF-8');
+  const ids = Buffer.from(data.buffer, data.byteOffset + idsStart, idsBytes);
+  if (!isUtf8(ids)) c.fail('ids', ids.subarray(0, 40).toString('latin1'), 'must be UTF-8');
+  // One pass counts the ids and notices an empty one (a newline first, last or after another).
   let count = 1;
-  for (let i = 0; i < ids.length; i++) if (ids[i] === NEWLINE) count++;
-  if (ids[0] === NEWLINE || ids[ids.length - 1] === NEWLINE || ids.includes(BACKSLASH) || hasEmptyId(ids)) {
-    const escaped = Buffer.from(ids).toString('utf8').split('\n');
+  let empty = ids[0] === NEWLINE || ids[idsBytes - 1] === NEWLINE;
+  for (let i = 0, last = -2; i < idsBytes; i++) {
+    if (ids[i] === NEWLINE) {
+      count++;
+      if (i === last + 1) empty = true;
+      last = i;
+    }
+  }
+  if (empty || ids.indexOf(BACKSLASH) !== -1) {
+    const escaped = ids.toString('utf8').split('\n');
     for (let i = 0; i < escaped.length; i++) {
       const why = idProblem(escaped[i] as string);
       if (why !== undefined) c.fail(`ids[${i}]`, escaped[i], why);
@@ -326,11 +334,6 @@ const BACKSLASH = 0x5c;
 /** Where a v2 frame's float32 values start: the first multiple of 4 at or after the ids' end. */
 export function float32Offset(idsEnd: number): number {
   return (idsEnd + 3) & ~3;
-}
-
-/** Whether two newlines follow each other (an empty id inside the list). */
-function hasEmptyId(ids: Uint8Array): boolean {
-  return Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength).includes('\n\n');
 }
 
 /** Whether this machine stores a Float32Array's bytes little-endian (the wire order). */
