@@ -1,5 +1,5 @@
 // Prediction stream (issue #7 item 4a): predictions for 100,000 questions × 30 runs go through
-// JetStream into the collector — ours: 30 Publishers (checks, v2 chunking with float32 base64,
+// JetStream into the collector — ours: 30 Publishers (checks, v2 binary frames of ids and float32,
 // digest, one awaited publish per chunk, done) and one Collector (parse, validate, assemble into
 // one Float32Array per run, digest check, ack) — against the
 // limit: a raw JetStream publish/consume of the same bytes (the chunks ours sends, encoded
