@@ -1,7 +1,7 @@
 // The Kubernetes operator: FineTuneJob in, one batch/v1 Job per run out, verified predictions
 // back over NATS, the study's numbers in the status. `reconcile` is pure (unit-tested with plain
 // objects); `Operator` is the driver (informers, work queue, collector, leader election, metrics).
-export { Operator, type OperatorCreateOptions, type OperatorState } from './operator.js';
+export { Operator, canonicalJson, type OperatorCreateOptions, type OperatorState } from './operator.js';
 export { reconcile, errorPolicy, aggregateKey, rfc3339, ACTIVE_REQUEUE_MS, UNAVAILABLE_REQUEUE_MS, ERROR_BACKOFF_BASE_MS, ERROR_BACKOFF_MAX_MS, type Action, type Decision, type ErrorDecision, type EventType, type JobLike, type Observed } from './reconcile.js';
 export { buildJob, runConfigFor, SCRATCH_PATH, SCRATCH_VOLUME, TRAINER_CONTAINER, type JobObject, type JobSettings } from './job.js';
 export { jobName, runUidPrefix, ANNOTATION_RUN_UID, CONTROLLER_NAME, JOB_HASH_LENGTH, LABEL_ABLATION, LABEL_JOB, LABEL_KUEUE_QUEUE, LABEL_MANAGED_BY, LABEL_SEED, MAX_JOB_NAME } from './names.js';

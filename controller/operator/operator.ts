@@ -24,6 +24,7 @@
 //   - A controller that is killed (not drained) leaves its durable consumer behind; the next one
 //     uses a new durable. Give the stream's consumers an inactive threshold in production.
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, expandRuns, PLURAL, resolveUri, withDefaults, type FineTuneJob, type FineTuneJobStatus } from '../../api/mod.js';
@@ -89,6 +90,9 @@ export class Operator {
   private resync: NodeJS.Timeout | undefined;
   private readonly studies = new Map<string, Study>();
   private readonly pendingCreates = new Map<string, Set<string>>();
+  /** Per key: the resourceVersion this controller's last successful status write was based on. */
+  private readonly statusWrites = new Map<string, { uid: string | undefined; basedOn: string | undefined }>();
+  private readonly validationSets = new Map<string, { size: number; mtimeMs: number; set: WeakRef<QuestionSet> }>();
   /** Runs per phase over every study (the runs gauge), kept by difference as studies change. */
   private readonly runTotals: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
   private readonly retries = new Map<string, number>();
@@ -288,9 +292,17 @@ export class Operator {
     const creates = decision.actions.flatMap((a) => (a.kind === 'createJob' ? [a.job] : []));
     await createConcurrently(creates, CREATES_IN_FLIGHT, (job) => this.createJob(key, job));
     if (decision.actions.some((a) => a.kind === 'forget')) await this.forget(key);
+    // The cache has not shown this controller's last status write yet (the cached object is the one
+    // that write was based on): a status and Events computed from it are stale, and a patch would
+    // only meet a 409. The write's own watch event requeues this key with fresh data.
+    const written = this.statusWrites.get(key);
+    if (written && written.uid === ftj.metadata.uid && written.basedOn !== undefined && written.basedOn === ftj.metadata.resourceVersion) return decision;
     if (decision.status && study) {
       this.countRuns(study, decision.status);
-      if (JSON.stringify(decision.status) !== JSON.stringify(ftj.status ?? {})) await this.patchStatus(ftj, decision.status);
+      if (canonicalJson(decision.status) !== canonicalJson(ftj.status ?? {})) {
+        await this.patchStatus(ftj, decision.status);
+        this.statusWrites.set(key, { uid: ftj.metadata.uid, basedOn: ftj.metadata.resourceVersion });
+      }
     }
     for (const a of decision.actions) if (a.kind === 'event') await this.recordEvent(ftj, a);
     return decision;
@@ -335,8 +347,7 @@ export class Operator {
       try {
         const spec = withDefaults(ftj.spec);
         const path = resolveUri(spec.data.validation.uri, this.settings.baseDir);
-        const { readQuestionsCsv } = await import('../../trainer/mod.js');
-        const set = await readQuestionsCsv(path, { requireAnswer: true });
+        const set = await this.readValidation(path);
         if (spec.data.validation.sha256 && spec.data.validation.sha256 !== set.sha256) {
           throw new InvalidSpecError('spec.data.validation.sha256', spec.data.validation.sha256, `${path} has sha256 ${set.sha256}`);
         }
@@ -372,6 +383,22 @@ export class Operator {
       });
     }
     return study;
+  }
+
+  /**
+   * A validation file's questions, shared by every study that reads the same unchanged file (a
+   * set is ~180 KiB for 400 questions, most of a study's memory when each kept its own copy).
+   * Held weakly: the last study to let go of a set frees it.
+   */
+  private async readValidation(path: string): Promise<QuestionSet> {
+    const st = await stat(path);
+    const hit = this.validationSets.get(path);
+    const cached = hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs ? hit.set.deref() : undefined;
+    if (cached) return cached;
+    const { readQuestionsCsv } = await import('../../trainer/mod.js');
+    const set = await readQuestionsCsv(path, { requireAnswer: true });
+    this.validationSets.set(path, { size: st.size, mtimeMs: st.mtimeMs, set: new WeakRef(set) });
+    return set;
   }
 
   private aggregate(ftj: FineTuneJob, study: Study, a: Extract<Action, { kind: 'aggregate' }>): void {
@@ -476,6 +503,7 @@ export class Operator {
     this.studies.delete(key);
     this.pendingCreates.delete(key);
     this.retries.delete(key);
+    this.statusWrites.delete(key);
     if (!study) return;
     this.setRunPhases(study, {});
     if (study.collector) {
@@ -505,6 +533,25 @@ export class Operator {
     })();
     return this.closing;
   }
+}
+
+/**
+ * JSON for comparing a computed status with the one read back: object keys sorted (a real API
+ * server stores custom resources as sorted maps, not in the order written) and null-valued
+ * properties left out (in a merge patch `"best": null` deletes the field, so it reads back
+ * absent). Either difference alone would cost a status write on every reconcile.
+ */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) return x;
+    const o = x as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== null)
+        .map((k) => [k, o[k]]),
+    );
+  });
 }
 
 function keyOf(f: FineTuneJob): string {

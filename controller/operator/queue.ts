@@ -5,8 +5,12 @@
 
 export type QueueHandler = (key: string) => Promise<{ requeueAfterMs?: number | undefined }>;
 
-/** Workers processing keys at once. @default 2 */
-export const DEFAULT_QUEUE_WORKERS = 2;
+/**
+ * Workers processing keys at once. A new FineTuneJob's reconcile waits on several round trips in
+ * turn (its JetStream consumer, its Job creates, its status write), so a few run side by side.
+ * @default 4
+ */
+export const DEFAULT_QUEUE_WORKERS = 4;
 
 /** Lifecycle: 'running' from the constructor; 'draining' from shutdown() until its promise resolves; 'stopped'. */
 export type QueueState = 'running' | 'draining' | 'stopped';
