@@ -2,12 +2,13 @@
 // parallelism 9) against the dev cluster (API stand-in, no Job runner: Jobs stay pending, so only
 // the controller's own work is timed). Measured: time until all 9,000 Jobs exist; per
 // FineTuneJob, the latency from its create to its 9th Job (p50/p99); the controller's RSS
-// (sampled from /proc, a child process); API requests per run it sends. The limit: the dev
-// cluster's own Job-create rate under a plain HTTP load from a worker thread of this script (32
-// requests in flight, the same Job bodies the controller wrote), in a namespace the controller
-// does not watch.
+// (sampled from /proc, a child process) and its heap after a full GC (asked over IPC); API
+// requests per run it sends. The limit: the dev cluster's own Job-create rate under a plain HTTP
+// load from a worker thread of this script (32 requests in flight, the same Job bodies the
+// controller writes), in a namespace the controller does not watch, measured before and after
+// the controller's run (the peer is the mean).
 //
-//   npx tsx bench/controller-scale.ts [--jobs 1000] [--limit-creates 3000] [--nats nats://127.0.0.1:4222] [--profile DIR]
+//   npx tsx bench/controller-scale.ts [--jobs 1000] [--limit-creates 3000] [--nats nats://127.0.0.1:4222] [--queue-workers N] [--profile DIR]
 //
 // Writes bench/results/controller-scale.json (Jobs created per second; ratio = controller / limit,
 // goal ≥ 0.5, and flat memory per job). `--child` is the controller process this script starts.
@@ -54,6 +55,20 @@ async function child(): Promise<void> {
     metricsAddr: '0',
     probeAddr: '0',
     leaderElect: false,
+    ...(flag(argv, '--queue-workers') === undefined ? {} : { queueWorkers: intFlag(argv, '--queue-workers', 0) }),
+  });
+  // The parent asks for the heap after a full GC (node --expose-gc): memory the controller holds,
+  // without the garbage RSS also counts.
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const c = process.cpuUsage();
+      process.send?.({ cpuSeconds: (c.user + c.system) / 1e6 });
+      return;
+    }
+    if (m !== 'heap') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    const u = process.memoryUsage();
+    process.send?.({ heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, rss: u.rss });
   });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => {
@@ -127,6 +142,37 @@ function rssMiB(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+interface Heap {
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
+
+/** The controller's heap after a full GC (asked over IPC), in MiB. */
+function heapOf(child: ChildProcess): Promise<{ heapMiB: number; externalMiB: number }> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the controller did not report its heap within 30 s')), 30_000);
+    child.once('message', (m: Heap) => {
+      clearTimeout(t);
+      resolve({ heapMiB: m.heapUsed / 2 ** 20, externalMiB: m.external / 2 ** 20 });
+    });
+    child.send('heap');
+  });
+}
+
+/** The controller's CPU time so far (user + system), in seconds. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the controller did not report its CPU time within 30 s')), 30_000);
+    child.once('message', (m: { cpuSeconds: number }) => {
+      clearTimeout(t);
+      resolve(m.cpuSeconds);
+    });
+    child.send('cpu');
+  });
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -203,9 +249,10 @@ async function main(): Promise<void> {
     // --profile DIR: the controller writes a V8 CPU profile there when it exits (node --cpu-prof).
     const profileDir = flag(argv, '--profile');
     const profileArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-    controller = spawn(process.execPath, [...profileArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--kubeconfig', kubeconfig, '--nats', nats, '--stream', stream, '--prefix', prefix, '--base-dir', dir], {
+    const workers = flag(argv, '--queue-workers');
+    controller = spawn(process.execPath, [...profileArgs, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--kubeconfig', kubeconfig, '--nats', nats, '--stream', stream, '--prefix', prefix, '--base-dir', dir, ...(workers === undefined ? [] : ['--queue-workers', workers])], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
       env: { ...process.env, ABLATE_LOG_LEVEL: 'warn' },
     });
     const pid = controller.pid as number;
@@ -216,11 +263,25 @@ async function main(): Promise<void> {
       controller?.once('exit', (code) => reject(new Error(`controller exited with ${code} before it was ready`)));
     });
     await new Promise((r) => setTimeout(r, 1000));
+    const heapStart = await heapOf(controller);
     const rssStart = rssMiB(pid) ?? NaN;
     let rssPeak = rssStart;
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, rssMiB(pid) ?? 0);
     }, 250);
+
+    // The limit, first half: before the controller's run, with a Job built by the controller's own
+    // code (buildJob) for the same spec, in a namespace the controller does not watch. The second
+    // half runs after, with a Job the controller wrote; the peer is their mean (the shared machine's
+    // load drifts over a run, so each side is measured on both sides of the other).
+    const { buildJob, compileSettings } = await import('../controller/mod.js');
+    const { expandRuns, withDefaults } = await import('../api/mod.js');
+    const sampleFtj = { ...ftjBody('limit-template'), metadata: { name: 'limit-template', namespace: 'default', uid: '00000000-0000-4000-8000-000000000000' } } as unknown as Parameters<typeof buildJob>[0];
+    const built = buildJob(sampleFtj, withDefaults(sampleFtj.spec), expandRuns(sampleFtj.spec)[0] as Parameters<typeof buildJob>[2], compileSettings({ natsUrl: nats, stream, prefix, baseDir: dir }));
+    const builtTemplate = { apiVersion: 'batch/v1', kind: 'Job', metadata: { labels: built.metadata.labels }, spec: built.spec };
+    await api(cluster.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-limit-before' } });
+    const limitBefore = await limitRate(cluster.url, builtTemplate, limitCreates, 'bench-limit-before');
+    process.stderr.write(`limit before: ${limitBefore.toFixed(0)} Job creates/s\n`);
 
     // The user creates the FineTuneJobs; the watch sees each Job the controller creates.
     const created = new Map<string, number>();
@@ -240,6 +301,8 @@ async function main(): Promise<void> {
       }
     });
     counting = true;
+    const cpu0 = await cpuOf(controller);
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
     let next = 0;
     await Promise.all(
@@ -253,6 +316,8 @@ async function main(): Promise<void> {
     );
     const createdAt = performance.now();
     await allJobs;
+    const own1 = process.cpuUsage(own0);
+    const cpu1 = await cpuOf(controller);
     const seconds = (allAt - t0) / 1000;
     const rssAtAll = rssMiB(pid) ?? NaN;
     const requestsAtAll = [...counts.values()].reduce((a, b) => a + b, 0);
@@ -261,15 +326,17 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const requestsSettled = [...counts.values()].reduce((a, b) => a + b, 0);
     const rssEnd = rssMiB(pid) ?? NaN;
-    process.stderr.write(`controller: ${jobs * RUNS} Jobs in ${seconds.toFixed(1)} s; RSS ${rssStart.toFixed(0)} → ${rssEnd.toFixed(0)} MiB\n`);
+    const heapEnd = await heapOf(controller);
+    process.stderr.write(`controller: ${jobs * RUNS} Jobs in ${seconds.toFixed(1)} s; RSS ${rssStart.toFixed(0)} → ${rssEnd.toFixed(0)} MiB; heap after GC ${heapStart.heapMiB.toFixed(1)} → ${heapEnd.heapMiB.toFixed(1)} MiB\n`);
 
     // The limit, with a Job body as the controller wrote it, in a namespace it does not watch.
     const list = (await api(cluster.url, 'GET', '/apis/batch/v1/namespaces/default/jobs?limit=1')) as { items: Record<string, unknown>[] };
     const sample = list.items[0] as { metadata: { labels?: Record<string, string> } } & Record<string, unknown>;
     const template = { apiVersion: 'batch/v1', kind: 'Job', metadata: { labels: sample.metadata.labels ?? {} }, spec: sample['spec'] };
-    await api(cluster.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-limit' } });
-    const limit = await limitRate(cluster.url, template, limitCreates, 'bench-limit');
-    process.stderr.write(`limit: ${limit.toFixed(0)} Job creates/s\n`);
+    await api(cluster.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-limit-after' } });
+    const limitAfter = await limitRate(cluster.url, template, limitCreates, 'bench-limit-after');
+    const limit = (limitBefore + limitAfter) / 2;
+    process.stderr.write(`limit after: ${limitAfter.toFixed(0)} Job creates/s; mean ${limit.toFixed(0)}\n`);
 
     latencies.sort((a, b) => a - b);
     const rate = (jobs * RUNS) / seconds;
@@ -280,17 +347,28 @@ async function main(): Promise<void> {
       ratio: ratioOf(rate, limit, 'higher'),
       unit: 'Jobs created per second',
       machine: machine(),
-      peerName: `dev cluster's own Job-create rate under plain HTTP load (${LIMIT_CONCURRENCY} in flight, ${limitCreates} creates, worker thread)`,
+      peerName: `dev cluster's own Job-create rate under plain HTTP load (${LIMIT_CONCURRENCY} in flight, ${limitCreates} creates, worker thread), mean of one measurement before and one after the controller's run`,
       goal: '≥ 50 % of the dev cluster\'s create rate (ratio ≥ 0.5), flat memory per job',
       command: `npx tsx bench/controller-scale.ts --jobs ${jobs} --limit-creates ${limitCreates}`,
       repeats: 1,
       time: new Date().toISOString(),
       details: {
         shape: `${jobs} FineTuneJobs × ${RUNS} runs (${ABLATIONS} ablations × ${SEEDS} seeds, parallelism ${RUNS}) = ${jobs * RUNS} Jobs; FineTuneJobs created ${USER_CONCURRENCY} at a time`,
+        limitCreatesPerSecond: { before: round(limitBefore, 1), after: round(limitAfter, 1) },
         secondsToAllJobs: round(seconds, 2),
+        devClusterCpu: { what: 'this process\'s CPU over the same span (the dev cluster serving every request and watch, plus the user\'s creates and the Job watch): 1.0 = one core', seconds: round((own1.user + own1.system) / 1e6, 2), share: round((own1.user + own1.system) / 1e6 / seconds, 2) },
+        controllerCpu: { what: 'the controller process\'s CPU seconds (user + system) from the first FineTuneJob create to its last Job, and that over the wall time: 1.0 = one core busy throughout', seconds: round(cpu1 - cpu0, 2), share: round((cpu1 - cpu0) / seconds, 2) },
         secondsToCreateFineTuneJobs: round((createdAt - t0) / 1000, 2),
         reconcileLatencyMs: { what: 'FineTuneJob create → its 9th Job exists', p50: round(quantile(latencies, 0.5), 0), p99: round(quantile(latencies, 0.99), 0), max: round(latencies.at(-1) ?? NaN, 0) },
         controllerRssMiB: { idle: round(rssStart, 1), atAllJobs: round(rssAtAll, 1), peak: round(rssPeak, 1), afterSettle: round(rssEnd, 1), perFineTuneJobKiB: round(((rssEnd - rssStart) * 1024) / jobs, 1) },
+        controllerHeapAfterGcMiB: {
+          what: 'V8 heap used after a full GC (node --expose-gc, asked over IPC): what the controller holds, without the garbage RSS counts',
+          idle: round(heapStart.heapMiB, 1),
+          afterSettle: round(heapEnd.heapMiB, 1),
+          externalIdle: round(heapStart.externalMiB, 1),
+          externalAfterSettle: round(heapEnd.externalMiB, 1),
+          perFineTuneJobKiB: round(((heapEnd.heapMiB - heapStart.heapMiB) * 1024) / jobs, 1),
+        },
         apiRequestsPerRun: { atAllJobs: round(requestsAtAll / (jobs * RUNS), 2), within5sAfter: round(requestsSettled / (jobs * RUNS), 2), byKind: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1])) },
         controllerProcess: 'node --import tsx (the Operator, not dist/): the RSS includes the TypeScript loader',
       },
