@@ -99,10 +99,18 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-/** sha256 of every regular file directly in the model folder, by name. */
+/**
+ * sha256 of every file directly in the model folder, by name. Links are followed: a Hugging Face
+ * cache snapshot is a folder of links to its blobs.
+ */
 export async function hashModelFolder(dir: string): Promise<{ name: string; sha256: string }[]> {
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-  return Promise.all(entries.sort().map(async (name) => ({ name, sha256: await sha256File(join(dir, name)) })));
+  const names = (await readdir(dir)).sort();
+  const files: { name: string; sha256: string }[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    if ((await stat(path).catch(() => undefined))?.isFile()) files.push({ name, sha256: await sha256File(path) });
+  }
+  return files;
 }
 
 /** Writes `data` as JSON to `path` through a temporary file and a rename. */

@@ -42,7 +42,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 240_000): P
 
 test('Ctrl-C keeps the finished run; a plain rerun is refused; --resume trains only the rest and matches an uninterrupted study', { timeout: 600_000 }, async () => {
   // One run at a time; the second ablation trains long enough to be stopped mid-phase-2.
-  const study = await tinyStudy({ name: 'interrupt', ablations: [{ name: 'full' }, { name: 'long', training: { epochs: 12 } }], execution: { parallelism: 1 } });
+  const study = await tinyStudy({ name: 'interrupt', ablations: [{ name: 'full' }, { name: 'long', training: { epochs: 8 } }], execution: { parallelism: 1 } });
   const reference = await runLocalStudy({ file: study.jobFile, out: join(study.dir, 'reference'), inProcess: true });
   const out = study.outDir;
 
