@@ -309,8 +309,9 @@ export async function inspectFolder(outDir: string): Promise<FolderState> {
   for (const e of workEntries) {
     if (e.isDirectory() && (await stat(join(work, e.name, RESULT_FILE)).catch(() => undefined))) kept++;
   }
-  // A folder with results.json but no work/ (deleted to free the checkpoints' space) is finished.
-  const finished = marker ? marker.state === 'finished' : workEntries.length === 0;
+  // Without a marker (work/ deleted to free the checkpoints' space, or written by an older ablate
+  // that kept none), results.json is what a finished study leaves.
+  const finished = marker ? marker.state === 'finished' : hasResults;
   const liveWriter = marker && marker.state === 'running' && marker.pid !== process.pid && alive(marker.pid) ? marker.pid : undefined;
   return { kind: 'study', finished, kept, ...(marker ? { marker } : {}), ...(liveWriter === undefined ? {} : { liveWriter }) };
 }
