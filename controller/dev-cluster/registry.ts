@@ -22,6 +22,7 @@ import {
 import { fromCoreEvent, toCoreEvent } from './events.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
 import { BUILTIN_TYPES, apiVersionOf, storageKey, typesFromCrd, type ResourceType } from './resources.js';
+import { OwnerGraph } from './owner-graph.js';
 import { labelSelectorFromObject, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { Store, type Obj } from './store.js';
 
@@ -96,6 +97,8 @@ function microTimeError(kind: string, version: string, value: string): BadReques
 export class Registry {
   readonly store: Store;
   private readonly types: ResourceType[] = [...BUILTIN_TYPES];
+  /** What the garbage collector knows of the store; a pass looks only at what writes marked. */
+  private readonly graph = new OwnerGraph();
   private gcScheduled = false;
   private closed = false;
 
@@ -104,6 +107,7 @@ export class Registry {
     private readonly schemas: SchemaEngine,
   ) {
     this.store = new Store(window);
+    this.store.observe((key, e) => this.graph.observe(key, e));
     for (const ns of INITIAL_NAMESPACES) {
       this.create(this.typeFor('', 'v1', 'namespaces')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
@@ -388,13 +392,7 @@ export class Registry {
     this.gcScheduled = true;
     setImmediate(() => {
       this.gcScheduled = false;
-      if (this.closed) return;
-      try {
-        this.collectGarbage();
-      } catch (err) {
-        // A failed pass must not take the server down; the next write schedules another.
-        logger({ component: 'dev-cluster-gc' }).error({ err }, 'garbage collection pass failed');
-      }
+      if (!this.closed) this.collectGarbage();
     });
   }
 
@@ -581,15 +579,14 @@ export class Registry {
   }
 
   private orphanDependents(ownerUid: string): void {
-    for (const key of this.store.keys()) {
-      for (const o of this.store.list(key)) {
-        const refs = o.metadata.ownerReferences ?? [];
-        if (!refs.some((r) => r.uid === ownerUid)) continue;
-        const next = clone(o);
-        next.metadata.ownerReferences = refs.filter((r) => r.uid !== ownerUid);
-        if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-        this.store.put(key, next);
-      }
+    for (const uid of this.graph.dependentsOf(ownerUid)) {
+      const at = this.graph.locate(uid);
+      const o = at && this.store.peekOne(at.key, at.namespace, at.name);
+      if (!at || !o) continue;
+      const next = clone(o);
+      next.metadata.ownerReferences = (o.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
+      if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
+      this.store.put(at.key, next);
     }
   }
 
@@ -599,74 +596,86 @@ export class Registry {
 
   /**
    * One garbage-collector pass (the kube-controller-manager's GC, namespace and CRD-cleanup
-   * controllers): deletes objects whose owners are all gone, drops dangling owner references,
-   * completes Foreground deletions, empties terminating namespaces and deleted CRDs.
+   * controllers) over the objects the writes since the last pass marked in the owner graph (see
+   * owner-graph.ts): deletes objects whose owners are all gone, drops dangling owner references,
+   * completes Foreground deletions, empties terminating namespaces and deleted CRDs. What this
+   * pass writes is marked for the next one, so a cascade advances one level per pass.
    */
   collectGarbage(): void {
-    const uids = new Set<string>();
-    for (const key of this.store.keys()) for (const o of this.store.peek(key)) uids.add(o.metadata.uid!);
-    const deleteQuietly = (t: ResourceType, o: Obj): void => {
-      if (o.metadata.deletionTimestamp) return;
+    for (const uid of this.graph.takeDirty()) {
+      const at = this.graph.locate(uid);
+      const t = at && this.typeOfKey(at.key);
+      const o = at && this.store.peekOne(at.key, at.namespace, at.name);
+      if (!at || !t || !o) continue;
       try {
-        this.delete(t, o.metadata.namespace, o.metadata.name!, { propagationPolicy: 'Background' });
+        this.collectOne(t, at.key, o);
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+        // One failed object must not stop the others; its next write (or its owner's) marks it again.
+        logger({ component: 'dev-cluster-gc' }).error({ err, key: at.key, namespace: at.namespace, name: at.name }, 'garbage collection of an object failed');
       }
-    };
-    for (const key of this.store.keys()) {
-      const t = this.typeOfKey(key);
-      if (!t) continue;
-      for (const o of this.store.peek(key)) {
-        const refs = o.metadata.ownerReferences ?? [];
-        if (refs.length > 0) {
-          const live = refs.filter((r) => uids.has(r.uid));
-          if (live.length === 0) {
-            deleteQuietly(t, o);
-            continue;
-          }
-          if (live.length < refs.length) {
-            if (!this.isCurrent(key, o)) continue;
-            const next = clone(o);
-            next.metadata.ownerReferences = live;
-            this.commit(t, next);
-            continue;
-          }
-        }
-        if (!o.metadata.deletionTimestamp) continue;
-        const uid = o.metadata.uid!;
-        if (o.metadata.finalizers?.includes('foregroundDeletion')) {
-          const dependents = this.store.keys().flatMap((k) => this.store.peek(k).filter((d) => d.metadata.ownerReferences?.some((r) => r.uid === uid)).map((d) => [k, d] as const));
-          for (const [k, d] of dependents) {
-            const dt = this.typeOfKey(k);
-            if (dt) deleteQuietly(dt, d);
-          }
-          if (dependents.length === 0) this.dropFinalizer(t, o, 'foregroundDeletion');
-        }
-        if (key === '/namespaces') {
-          const ns = o.metadata.name!;
-          let left = 0;
-          for (const k of this.store.keys()) {
-            const kt = this.typeOfKey(k);
-            if (!kt?.namespaced) continue;
-            for (const d of this.store.peek(k, ns)) {
-              left++;
-              deleteQuietly(kt, d);
-            }
-          }
-          if (left === 0) {
-            const gone = this.store.remove(key, undefined, ns);
-            if (gone) this.afterWrite();
-          }
-        }
-        if (key === 'apiextensions.k8s.io/customresourcedefinitions' && o.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) {
-          const spec = o['spec'] as { group: string; names: { plural: string } };
-          const crKey = storageKey({ group: spec.group, resource: spec.names.plural });
-          const crType = this.typeOfKey(crKey);
-          const instances = this.store.peek(crKey);
-          for (const d of instances) if (crType) deleteQuietly(crType, d);
-          if (instances.length === 0) this.dropFinalizer(t, o, CRD_CLEANUP_FINALIZER);
+    }
+  }
+
+  private deleteQuietly(t: ResourceType, o: Obj): void {
+    if (o.metadata.deletionTimestamp) return;
+    try {
+      this.delete(t, o.metadata.namespace, o.metadata.name!, { propagationPolicy: 'Background' });
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  /** What the collector does about one stored object `o` (the current version) of type `t`. */
+  private collectOne(t: ResourceType, key: string, o: Obj): void {
+    const refs = o.metadata.ownerReferences ?? [];
+    if (refs.length > 0) {
+      const live = refs.filter((r) => this.graph.has(r.uid));
+      if (live.length === 0) {
+        this.deleteQuietly(t, o);
+        return;
+      }
+      if (live.length < refs.length) {
+        const next = clone(o);
+        next.metadata.ownerReferences = live;
+        this.commit(t, next);
+        return;
+      }
+    }
+    if (!o.metadata.deletionTimestamp) return;
+    const uid = o.metadata.uid!;
+    if (o.metadata.finalizers?.includes('foregroundDeletion')) {
+      const dependents = this.graph.dependentsOf(uid);
+      for (const d of dependents) {
+        const at = this.graph.locate(d);
+        const dt = at && this.typeOfKey(at.key);
+        const obj = at && this.store.peekOne(at.key, at.namespace, at.name);
+        if (dt && obj) this.deleteQuietly(dt, obj);
+      }
+      if (dependents.length === 0) this.dropFinalizer(t, o, 'foregroundDeletion');
+    }
+    if (key === '/namespaces') {
+      const ns = o.metadata.name!;
+      let left = 0;
+      for (const k of this.store.keys()) {
+        const kt = this.typeOfKey(k);
+        if (!kt?.namespaced) continue;
+        for (const d of this.store.peek(k, ns)) {
+          left++;
+          this.deleteQuietly(kt, d);
         }
       }
+      if (left === 0) {
+        const gone = this.store.remove(key, undefined, ns);
+        if (gone) this.afterWrite();
+      }
+    }
+    if (key === 'apiextensions.k8s.io/customresourcedefinitions' && o.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) {
+      const spec = o['spec'] as { group: string; names: { plural: string } };
+      const crKey = storageKey({ group: spec.group, resource: spec.names.plural });
+      const crType = this.typeOfKey(crKey);
+      const instances = this.store.peek(crKey);
+      for (const d of instances) if (crType) this.deleteQuietly(crType, d);
+      if (instances.length === 0) this.dropFinalizer(t, o, CRD_CLEANUP_FINALIZER);
     }
   }
 

@@ -54,6 +54,8 @@ export class Store {
   /** Per storage key: watches must start at or after this resourceVersion. */
   private readonly compactedRv = new Map<string, number>();
   private readonly subs = new Set<Subscription>();
+  /** Told of every event of every kind, before watchers; compaction does not end them. */
+  private readonly observers = new Set<(key: string, e: StoreEvent) => void>();
 
   constructor(private readonly window: number) {}
 
@@ -80,6 +82,11 @@ export class Store {
   peek(key: string, ns?: string): readonly Obj[] {
     const all = [...(this.objects.get(key)?.values() ?? [])];
     return ns === undefined ? all : all.filter((o) => o.metadata.namespace === ns);
+  }
+
+  /** One stored object itself, uncloned: for read-only use (garbage collection). */
+  peekOne(key: string, ns: string | undefined, name: string): Obj | undefined {
+    return this.objects.get(key)?.get(objKey(ns, name));
   }
 
   /** Storage keys that hold at least one object. */
@@ -120,7 +127,14 @@ export class Store {
       const dropped = h.shift()!;
       this.compactedRv.set(key, dropped.rv);
     }
+    for (const o of this.observers) o(key, e);
     for (const s of [...this.subs]) if (s.key === key) s.onEvent(e);
+  }
+
+  /** Calls `fn` with every event of every kind (the garbage collector's graph follows the store). */
+  observe(fn: (key: string, e: StoreEvent) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
   }
 
   /** Events of a kind after `rv`, or 'expired' when the history no longer reaches back that far. */
