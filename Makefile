@@ -34,8 +34,11 @@ unit: node_modules
 	$(NODE_TEST) test/run.ts $(T)
 
 ## The reference study, locally: three ablations x three seeds on the demo model and data.
+## Again after Ctrl-C it continues; after a finished study it reprints the table (nothing retrains).
+## `make demo DEMO_FLAGS=--fresh` trains from scratch.
+DEMO_FLAGS ?= --resume
 demo: build
-	node dist/cli/main.js run examples/science-exam/finetunejob.yaml
+	node dist/cli/main.js run examples/science-exam/finetunejob.yaml $(DEMO_FLAGS)
 
 bench: build
 	npx tsx bench/run.ts
