@@ -9,6 +9,7 @@ import {
   StorageType,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -72,6 +73,12 @@ export interface NatsTransportOptions {
   maxAckPending?: number;
   /** @default DEFAULT_CONNECT_TIMEOUT_MS */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds without a consumer after which the server deletes a durable, for the consumes
+   * that name no `inactiveThresholdMs` of their own (see ConsumeOptions.inactiveThresholdMs).
+   * @default undefined: durables live until deleted
+   */
+  inactiveThresholdMs?: number;
   /** Connection name shown by the server (`ablate-controller`, `ablate-trainer-…`). */
   name: string;
   credentials?: NatsCredentials;
@@ -87,8 +94,17 @@ interface CompiledNatsOptions {
   maxDeliver: number;
   maxAckPending: number;
   connectTimeoutMs: number;
+  /** For consumes that name none; undefined: none. */
+  inactiveThresholdNanos: number | undefined;
   name: string;
   credentials: NatsCredentials;
+}
+
+/** A durable's inactive threshold in nanoseconds, or undefined for none; a bad value names itself. */
+function inactiveThresholdNanos(field: string, ms: number | undefined, servers: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (!Number.isFinite(ms) || ms < 1) throw new NatsConnectionError(`NATS transport option ${field}=${ms} must be a number of milliseconds ≥ 1`, servers);
+  return nanos(ms);
 }
 
 function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
@@ -112,6 +128,7 @@ function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
     maxDeliver: seconds('maxDeliver', opts.maxDeliver, DEFAULT_MAX_DELIVER, 1),
     maxAckPending: seconds('maxAckPending', opts.maxAckPending, DEFAULT_MAX_ACK_PENDING, 1),
     connectTimeoutMs: seconds('connectTimeoutMs', opts.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    inactiveThresholdNanos: inactiveThresholdNanos('inactiveThresholdMs', opts.inactiveThresholdMs, servers.join(',')),
     name: opts.name,
     credentials,
   };
@@ -160,6 +177,8 @@ class NatsConsumption implements Consumption {
     private readonly js: JetStreamClient,
     private readonly stream: string,
     private readonly durable: string,
+    /** Creates the durable again when the server no longer has it. */
+    private readonly recreate: () => Promise<void>,
     private readonly handler: MessageHandler,
   ) {
     this.loop = this.run();
@@ -169,9 +188,11 @@ class NatsConsumption implements Consumption {
     const log = logger({ stream: this.stream, durable: this.durable });
     while (!this.stopping) {
       try {
-        const consumer = await this.js.consumers.get(this.stream, this.durable);
+        const consumer = await this.getOrRecreate(log);
         if (this.stopping) return;
-        this.messages = await consumer.consume({ max_bytes: DEFAULT_PULL_BYTES });
+        // abort_on_missing_resource: a deleted durable ends the iteration with an error (the client
+        // would otherwise wait, pulling, for it to reappear) and is created again below.
+        this.messages = await consumer.consume({ max_bytes: DEFAULT_PULL_BYTES, abort_on_missing_resource: true });
         for await (const m of this.messages) {
           // Pulled but not handed over: give it straight back so the durable's next consumer has it.
           if (this.stopping) {
@@ -191,6 +212,22 @@ class NatsConsumption implements Consumption {
         log.warn({ err }, 'NATS transport: consumer stopped; resuming in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
       }
+    }
+  }
+
+  /**
+   * The durable, created again (from the stream's first message, with the same settings) when the
+   * server has deleted it — its inactive threshold passed while this process could not pull (a
+   * long disconnection), or an operator removed it. Consumers see the replay as redeliveries.
+   */
+  private async getOrRecreate(log: ReturnType<typeof logger>): Promise<Consumer> {
+    try {
+      return await this.js.consumers.get(this.stream, this.durable);
+    } catch (err) {
+      if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound) || this.stopping) throw err;
+      log.warn('NATS transport: the durable consumer is gone from the server (inactive threshold or deleted); creating it again, it replays its filter from the stream\'s start');
+      await this.recreate();
+      return await this.js.consumers.get(this.stream, this.durable);
     }
   }
 
@@ -276,27 +313,31 @@ export class NatsTransport implements Transport {
 
   async consume(opts: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
     if (this.closing) throw new TransportClosedError(`NATS transport: consume ${opts.durable} after close`, 'consume');
+    const where = this.opts.servers.join(',');
+    const threshold = opts.inactiveThresholdMs === undefined ? this.opts.inactiveThresholdNanos : inactiveThresholdNanos(`inactiveThresholdMs (durable ${opts.durable})`, opts.inactiveThresholdMs, where);
+    // What a consume asks for is what the durable gets: a consume without a threshold also
+    // removes one set earlier (0 = none; the client's update keeps fields it is not given).
     const config = {
       filter_subject: opts.filter,
       ack_wait: this.opts.ackWaitNanos,
       max_deliver: this.opts.maxDeliver,
       max_ack_pending: this.opts.maxAckPending,
+      inactive_threshold: threshold ?? 0,
+    };
+    const add = async (): Promise<void> => {
+      const { inactive_threshold, ...rest } = config;
+      await this.jsm.consumers.add(this.opts.stream, { ...rest, ...(inactive_threshold ? { inactive_threshold } : {}), durable_name: opts.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
     };
     try {
       await this.jsm.consumers.info(this.opts.stream, opts.durable);
       await this.jsm.consumers.update(this.opts.stream, opts.durable, config);
     } catch (err) {
       if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) {
-        throw new NatsConnectionError(`NATS: cannot set up durable consumer ${opts.durable} on stream ${this.opts.stream}: ${String(err)}`, this.opts.servers.join(','), { cause: err });
+        throw new NatsConnectionError(`NATS: cannot set up durable consumer ${opts.durable} on stream ${this.opts.stream}: ${String(err)}`, where, { cause: err });
       }
-      await this.jsm.consumers.add(this.opts.stream, {
-        ...config,
-        durable_name: opts.durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-      });
+      await add();
     }
-    const c = new NatsConsumption(this, this.js, this.opts.stream, opts.durable, handler);
+    const c = new NatsConsumption(this, this.js, this.opts.stream, opts.durable, add, handler);
     this.consumptions.add(c);
     return c;
   }

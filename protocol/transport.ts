@@ -17,6 +17,15 @@ export interface ConsumeOptions {
   filter: string;
   /** Durable name: a new durable starts at the stream's first message; an existing one resumes. */
   durable: string;
+  /**
+   * NATS: the server deletes the durable once nobody has consumed from it for this long
+   * (JetStream `inactive_threshold`), so a consumer whose process was killed does not live
+   * forever; a consume of the same durable within that time resumes where it was. Keep it well
+   * above the transport's pull interval (30 s). The in-process transport ignores it (its durables
+   * end with the process).
+   * @default the transport's `inactiveThresholdMs`; absent there too: the durable lives until deleted
+   */
+  inactiveThresholdMs?: number;
 }
 
 /** One delivery of a stored message. Exactly one of ack/nak/term should be called. */
