@@ -119,6 +119,9 @@ export function resultsFromStatus(ftj: FineTuneJob, now: Date = new Date()): Stu
   };
 }
 
+/** How long the server keeps a curves reader's throwaway durable once nobody pulls from it. @default 600000 (10 min) */
+export const CURVES_CONSUMER_INACTIVE_THRESHOLD_MS = 600_000;
+
 /**
  * Training curves of a job's runs, rebuilt from the progress messages kept in the stream (read
  * on a throwaway durable that is deleted afterwards). Only messages of the FineTuneJob's current
@@ -129,7 +132,8 @@ export async function curvesFromStream(transport: Transport & { deleteConsumer?:
   const runs = new Map<string, { runUid: string; points: RunCurves['points'] }>();
   const durable = `ablate-report-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   let last = Date.now();
-  const c = await transport.consume({ filter: `${prefix}.${ftj.metadata.namespace ?? 'default'}.${ftj.metadata.name}.*.*.progress`, durable }, (m) => {
+  // A killed reader leaves its durable behind: the server drops it after the threshold.
+  const c = await transport.consume({ filter: `${prefix}.${ftj.metadata.namespace ?? 'default'}.${ftj.metadata.name}.*.*.progress`, durable, inactiveThresholdMs: CURVES_CONSUMER_INACTIVE_THRESHOLD_MS }, (m) => {
     last = Date.now();
     try {
       const s = parseSubject(m.subject);

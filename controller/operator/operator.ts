@@ -21,8 +21,9 @@
 // Caveats
 //   - The controller must read the validation file (it scores the predictions): run it with the
 //     data volume mounted, or `--base-dir` pointing where relative URIs live.
-//   - A controller that is killed (not drained) leaves its durable consumer behind; the next one
-//     uses a new durable. Give the stream's consumers an inactive threshold in production.
+//   - A controller that is killed (not drained) leaves its durable consumers behind; the next one
+//     uses new durables. The server deletes the old ones after `consumerInactiveThresholdMs`
+//     (1 h) without a consumer; a live controller's are pulled from continuously and stay.
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -152,7 +153,7 @@ export class Operator {
     if (s.probe && !(s.metrics && sameAddr(s.metrics, s.probe))) this.servers.push(await serve(s.probe, { probes }));
     if (this.opts.transport) this.transport = this.opts.transport;
     else if (s.natsUrl) {
-      this.transport = await NatsTransport.create({ servers: s.natsUrl, stream: s.stream, subjects: [`${s.prefix}.>`], name: `ablate-controller-${this.instance}` });
+      this.transport = await NatsTransport.create({ servers: s.natsUrl, stream: s.stream, subjects: [`${s.prefix}.>`], name: `ablate-controller-${this.instance}`, inactiveThresholdMs: s.consumerInactiveThresholdMs });
       this.ownsTransport = true;
     }
     if (s.leaderElect) {

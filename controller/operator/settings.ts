@@ -22,6 +22,14 @@ export const NATS_SECRET_KEY = 'url';
 export const DEFAULT_PREDICTIONS_TIMEOUT_MS = 120_000;
 /** Safety-net requeue of every FineTuneJob, for anything a watch missed, in milliseconds. @default 60000 */
 export const DEFAULT_RESYNC_MS = 60_000;
+/**
+ * How long the NATS server keeps a collector's durable consumer that nobody pulls from, in
+ * milliseconds: the durable of a controller that was killed instead of drained goes after this
+ * (a drained one deletes its own). A running controller pulls continuously, so it never reaches
+ * it; a controller process that restarts uses a fresh durable and replays the stream anyway.
+ * @default 3600000 (1 h)
+ */
+export const DEFAULT_CONSUMER_INACTIVE_THRESHOLD_MS = 3_600_000;
 
 export interface OperatorOptions {
   /** Namespaces to watch; empty or absent: all namespaces. */
@@ -56,6 +64,8 @@ export interface OperatorOptions {
   resyncMs?: number;
   /** FineTuneJobs reconciled at once (each by one worker at a time). @default DEFAULT_QUEUE_WORKERS */
   queueWorkers?: number;
+  /** @default DEFAULT_CONSUMER_INACTIVE_THRESHOLD_MS */
+  consumerInactiveThresholdMs?: number;
 }
 
 export interface CompiledSettings {
@@ -75,6 +85,7 @@ export interface CompiledSettings {
   predictionsTimeoutMs: number;
   resyncMs: number;
   queueWorkers: number;
+  consumerInactiveThresholdMs: number;
 }
 
 function configError(field: string, value: unknown, reason: string): never {
@@ -114,6 +125,7 @@ export function compileSettings(o: OperatorOptions, env: NodeJS.ProcessEnv = pro
     identity: o.identity ?? env['POD_NAME'] ?? `${env['HOSTNAME'] ?? 'ablate-controller'}-${process.pid}`,
     predictionsTimeoutMs: positive('predictionsTimeoutMs', o.predictionsTimeoutMs, DEFAULT_PREDICTIONS_TIMEOUT_MS),
     resyncMs: positive('resyncMs', o.resyncMs, DEFAULT_RESYNC_MS),
+    consumerInactiveThresholdMs: positive('consumerInactiveThresholdMs', o.consumerInactiveThresholdMs, DEFAULT_CONSUMER_INACTIVE_THRESHOLD_MS),
     queueWorkers: o.queueWorkers === undefined ? DEFAULT_QUEUE_WORKERS : Number.isInteger(o.queueWorkers) && o.queueWorkers >= 1 ? o.queueWorkers : configError('queueWorkers', o.queueWorkers, 'must be an integer ≥ 1'),
   };
 }

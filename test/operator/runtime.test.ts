@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { CREATES_IN_FLIGHT, DEFAULT_QUEUE_WORKERS, DevCluster, canonicalJson, LeaderElector, Operator, WatchedInformer, WorkQueue, createConcurrently, microTime, compileSettings, OperatorConfigError } from '../../controller/mod.js';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { InProcessTransport } from '../../protocol/mod.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -149,6 +151,8 @@ describe('compileSettings', () => {
     assert.throws(() => compileSettings({ namespaces: ['Bad_NS'] }), /namespaces.*Bad_NS/);
     assert.equal(compileSettings({}).queueWorkers, DEFAULT_QUEUE_WORKERS);
     assert.throws(() => compileSettings({ queueWorkers: 0.5 }), (e: unknown) => e instanceof OperatorConfigError && /queueWorkers: must be an integer ≥ 1 \(value: 0.5\)/.test(e.message));
+    assert.equal(compileSettings({}).consumerInactiveThresholdMs, 3_600_000, 'a killed controller\'s durables go after an hour');
+    assert.throws(() => compileSettings({ consumerInactiveThresholdMs: 0 }), (e: unknown) => e instanceof OperatorConfigError && /consumerInactiveThresholdMs/.test(e.message));
   });
 });
 
@@ -355,6 +359,57 @@ describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
       await op.close();
       await transport.close();
       await proxy.close();
+      await cluster.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Operator with NATS: its collectors\' durable consumers', { timeout: 60_000 }, () => {
+  it('carry the inactive threshold (a killed controller\'s go by themselves) and are deleted when the controller drains', async () => {
+    const id = Math.random().toString(16).slice(2, 10);
+    const stream = `T_OP_${id}`;
+    const prefix = `top${id}`;
+    const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-durable-'));
+    mkdirSync(join(dir, 'data'));
+    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
+    const cluster = await DevCluster.create({});
+    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const nc = await connect({ servers: natsUrl });
+    const jsm = await jetstreamManager(nc);
+    const durables = async (): Promise<Array<{ name: string; thresholdMs: number }>> => {
+      const out: Array<{ name: string; thresholdMs: number }> = [];
+      for await (const c of jsm.consumers.list(stream)) out.push({ name: c.name, thresholdMs: (c.config.inactive_threshold ?? 0) / 1e6 });
+      return out;
+    };
+    const op = await Operator.create({ kubeconfig: kubeConfig(cluster), natsUrl, stream, prefix, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false, consumerInactiveThresholdMs: 90_000 });
+    let closed = false;
+    try {
+      cluster.apply({
+        apiVersion: 'ablate.dev/v1alpha1',
+        kind: 'FineTuneJob',
+        metadata: { name: 'durable', namespace: 'default' },
+        spec: {
+          model: { uri: './model' },
+          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
+          ablations: [{ name: 'full' }],
+          seeds: [0],
+          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
+          evaluation: { baseline: 'full' },
+        },
+      });
+      await until('the collector\'s durable', 20_000, async () => (await durables()).length === 1);
+      const [d] = await durables();
+      assert.match(d!.name, /^ablate-op-/);
+      assert.equal(d!.thresholdMs, 90_000);
+      await op.close();
+      closed = true;
+      assert.deepEqual(await durables(), [], 'a drained controller leaves no durable behind');
+    } finally {
+      if (!closed) await op.close();
+      await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
       await cluster.close();
       rmSync(dir, { recursive: true, force: true });
     }
