@@ -215,7 +215,9 @@ test('evaluation.bootstrap.resampleSeeds: a boolean, absent by default, settable
   const bad = example();
   bad.spec.evaluation.bootstrap = { resampleSeeds: 'yes' };
   assert.deepEqual(validateFineTuneJob(bad).map((v) => [v.path, v.rule]), [['spec.evaluation.bootstrap.resampleSeeds', 'type']]);
-  const defaulted = applySchemaDefaults(fineTuneJobSchema, example()) as Doc;
+  const without = example();
+  delete without.spec.evaluation.bootstrap.resampleSeeds;
+  const defaulted = applySchemaDefaults(fineTuneJobSchema, without) as Doc;
   assert.equal(defaulted.spec.evaluation.bootstrap.resampleSeeds, undefined, 'no schema default: stored objects do not change');
 
   const vs = { delta: 0.01, ciLow: -0.002, ciHigh: 0.02, pValue: 0.06, pValueHolm: 0.12, minDetectable: 0.02, questionsNeeded: 4000 };
