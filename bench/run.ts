@@ -26,7 +26,7 @@ const BENCHES: Bench[] = [
   { name: 'aggregate', file: 'aggregate.ts', args: [], what: 'study aggregation vs NumPy' },
   { name: 'stream', file: 'stream.ts', args: [], what: 'prediction stream vs raw JetStream' },
   { name: 'controller-scale', file: 'controller-scale.ts', args: [], what: 'controller at scale vs the dev cluster create rate' },
-  { name: 'train-step', file: 'train-step.ts', args: [], what: 'CPU training step (engineer C)' },
+  { name: 'train-step', file: 'train-step.ts', args: [], what: 'CPU training step vs NumPy sgemm on the same products' },
   { name: 'gpu-train', file: 'gpu-train.ts', args: ['--tiny', '--backend', 'cpu', '--steps', '2', '--warmup', '1'], what: 'GPU training step: script check only (figures: bench/gpu.sh on the GPU machine)' },
 ];
 
