@@ -17,6 +17,23 @@ interface Args {
   'trainer-image': string | undefined;
   'base-dir': string | undefined;
   'queue-workers': number | undefined;
+  'consumer-inactive-threshold': string | undefined;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * `90s`, `30m`, `1h`, `1h30m`, `500ms` (whole numbers, units ms/s/m/h, as in Go and the chart's
+ * other durations) or a plain number of seconds (`5400`, as `watch --interval` takes) → ms;
+ * undefined when it is neither.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (!/^(\d+(ms|s|m|h))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of t.matchAll(/(\d+)(ms|s|m|h)/g)) ms += Number(n) * (DURATION_UNITS_MS[unit as string] as number);
+  return ms;
 }
 
 const command: CommandModule<object, Args> = {
@@ -38,6 +55,10 @@ const command: CommandModule<object, Args> = {
       .option('trainer-image', { type: 'string', describe: "Trainer image when a FineTuneJob's template names none" })
       .option('base-dir', { type: 'string', describe: 'Folder relative model/data URIs resolve against, for the controller and the pods (default: the working directory)' })
       .option('queue-workers', { type: 'number', describe: 'FineTuneJobs reconciled at once, each by one worker at a time (default: 4); each creates its Jobs 8 at a time' })
+      .option('consumer-inactive-threshold', {
+        type: 'string',
+        describe: "How long NATS keeps a collector durable nobody pulls from (a killed controller's), e.g. 90s, 30m, 1h, or seconds; at least the ack wait, 60s (default: 1h)",
+      })
       .conflicts('namespaces', 'all-namespaces')
       .example('$0 controller --kubeconfig dev.yaml --nats nats://127.0.0.1:4222 --base-dir examples/science-exam', 'Run against the dev cluster; relative URIs of the example resolve in its folder')
       .example('$0 controller --leader-elect --nats-creds-secret ablate-nats --namespaces ml,research', 'In a cluster: two namespaces, leader election, pods read NATS credentials from a Secret')
@@ -48,6 +69,9 @@ const command: CommandModule<object, Args> = {
     const log = logger({ component: 'controller' });
     const workers = args['queue-workers'];
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--queue-workers must be an integer ≥ 1, got ${String(workers)}`);
+    const thresholdText = args['consumer-inactive-threshold'];
+    const { DEFAULT_ACK_WAIT_SECONDS } = await import('../../protocol/mod.js');
+    const thresholdMs = thresholdText === undefined ? undefined : consumerInactiveThresholdMs(thresholdText, DEFAULT_ACK_WAIT_SECONDS * 1000, UsageError);
     let op;
     try {
       op = await Operator.create({
@@ -64,6 +88,7 @@ const command: CommandModule<object, Args> = {
         ...(args['trainer-image'] ? { trainerImage: args['trainer-image'] } : {}),
         ...(args['base-dir'] ? { baseDir: args['base-dir'] } : {}),
         ...(workers === undefined ? {} : { queueWorkers: workers }),
+        ...(thresholdMs === undefined ? {} : { consumerInactiveThresholdMs: thresholdMs }),
         onLostLeadership: () => {
           process.exitCode = 1;
         },
@@ -73,7 +98,8 @@ const command: CommandModule<object, Args> = {
       throw err;
     }
     const operator = op;
-    log.info({ addresses: operator.addresses(), queueWorkers: operator.settings.queueWorkers }, 'controller started');
+    const { queueWorkers, consumerInactiveThresholdMs: inactiveMs } = operator.settings;
+    log.info({ addresses: operator.addresses(), queueWorkers, consumerInactiveThresholdMs: inactiveMs }, 'controller started');
     await new Promise<void>((done) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'draining');
@@ -92,3 +118,18 @@ const command: CommandModule<object, Args> = {
   },
 };
 export default command;
+
+/**
+ * --consumer-inactive-threshold in ms, at least `minMs`: the controller's ack wait
+ * (DEFAULT_ACK_WAIT_SECONDS; the operator sets no other). The threshold counts time without a
+ * pull. A live controller with nothing to read still pulls (30 s long polls) and a reconnect takes
+ * seconds, so a threshold near those could let the server delete a live controller's durable and
+ * make its collector replay the whole stream; the ack wait leaves a margin of two pulls. (The
+ * operator setting itself only needs > 0, so tests can watch a durable expire quickly.)
+ */
+function consumerInactiveThresholdMs(text: string, minMs: number, UsageError: new (message: string) => Error): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`--consumer-inactive-threshold must be a duration such as 90s, 30m, 1h or 1h30m, or a number of seconds, got '${text}'`);
+  if (ms < minMs) throw new UsageError(`--consumer-inactive-threshold must be at least ${minMs / 1000}s (the controller's ack wait; shorter, a live controller's durable could be dropped between pulls), got '${text}'`);
+  return ms;
+}

@@ -12,7 +12,7 @@ import { renderedControllerArgs } from './render.js';
 
 /** Parses `args` as cli/main.ts would, with the controller's handler replaced by a capture. */
 async function parseAsCli(args: string[]): Promise<Record<string, unknown>> {
-  const mod = (await import('../../cli/commands/controller.js')) as { default: CommandModule<object, Record<string, unknown>> };
+  const mod = (await import('../../cli/commands/controller.js')) as unknown as { default: CommandModule<object, Record<string, unknown>> };
   let parsed: Record<string, unknown> | undefined;
   let failure: string | undefined;
   await yargs(args)
