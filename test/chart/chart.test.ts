@@ -140,6 +140,15 @@ describe('helm chart charts/ablate', () => {
         { values: { nats: { url: 'nats://ablate:s3cret@nats:4222' } }, field: '/nats/url' },
         { values: { controller: { metricsPort: 70000 } }, field: '/controller/metricsPort' },
         { values: { controller: { watch: { namespaces: ['Not_A_Namespace'] } } }, field: '/controller/watch/namespaces/0' },
+        { values: { controller: { queueWorkers: 0 } }, field: '/controller/queueWorkers' },
+        { values: { controller: { queueWorkers: 2.5 } }, field: '/controller/queueWorkers' },
+        { values: { controller: { queueWorkers: '4' } }, field: '/controller/queueWorkers' },
+        // Below the controller's 60 s ack wait, or not a duration: `ablate controller` would refuse it in the pod.
+        { values: { controller: { consumerInactiveThreshold: '30s' } }, field: '/controller/consumerInactiveThreshold' },
+        { values: { controller: { consumerInactiveThreshold: '0h0m59s' } }, field: '/controller/consumerInactiveThreshold' },
+        { values: { controller: { consumerInactiveThreshold: 59 } }, field: '/controller/consumerInactiveThreshold' },
+        { values: { controller: { consumerInactiveThreshold: '1 hour' } }, field: '/controller/consumerInactiveThreshold' },
+        { values: { controller: { consumerInactiveThreshold: true } }, field: '/controller/consumerInactiveThreshold' },
       ];
       for (const [i, c] of cases.entries()) {
         const file = join(dir, `bad-${i}.yaml`);
@@ -178,7 +187,7 @@ describe('helm chart charts/ablate', () => {
     for (const flag of ['--nats=', '--stream=ABLATE', '--metrics-addr=:8080', '--probe-addr=:8081', '--leader-elect', '--lease-namespace=ablate', '--lease-name=ablate-controller', '--trainer-image=']) {
       assert.ok(args.some((a) => a.startsWith(flag)), `default args lack ${flag}: ${args.join(' ')}`);
     }
-    const known = /^(controller|--all-namespaces|--namespaces=|--nats=|--nats-creds-secret=|--stream=|--metrics-addr=|--probe-addr=|--leader-elect|--lease-namespace=|--lease-name=|--trainer-image=|--base-dir=|--log-level=)/;
+    const known = /^(controller|--all-namespaces|--namespaces=|--nats=|--nats-creds-secret=|--stream=|--metrics-addr=|--probe-addr=|--leader-elect|--lease-namespace=|--lease-name=|--trainer-image=|--base-dir=|--queue-workers=|--consumer-inactive-threshold=|--log-level=)/;
     for (const a of [...args, ...argsOf(one(full, 'Deployment'))]) assert.match(a, known, `flag ${a} is not one ablate controller takes`);
   });
 

@@ -4,7 +4,10 @@
 // command module and the CLI's global options; secrets.test.ts runs the real process.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import yargs, { type CommandModule } from 'yargs';
 import { LOG_LEVELS } from '../../common/mod.js';
 import { REPO_ROOT } from '../../scripts/generate.js';
@@ -37,6 +40,9 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
     assert.equal(a['lease-namespace'], 'ablate');
     assert.equal(a['nats'], 'nats://nats.nats.svc.cluster.local:4222');
     assert.equal(a['log-level'], 'info');
+    // Unset by default: the controller's own defaults (4 workers, 1 h) apply.
+    assert.equal(a['queue-workers'], undefined);
+    assert.equal(a['consumer-inactive-threshold'], undefined);
   });
 
   test('namespaced', async () => {
@@ -44,7 +50,7 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
     assert.equal(a['namespaces'], 'ml-team-a,ml-team-b');
   });
 
-  test('every value customised: secret references, ports, lease, trainer image, base dir, log level', async () => {
+  test('every value customised: secret references, ports, lease, trainer image, base dir, queue workers, inactive threshold, log level', async () => {
     const args = renderedControllerArgs(['-f', join(REPO_ROOT, 'test', 'chart', 'fixtures', 'full-values.yaml'), '--set', 'controller.watch.allNamespaces=true']);
     const a = await parseAsCli(args);
     assert.equal(a['nats'], '$(ABLATE_NATS_URL)');
@@ -56,5 +62,35 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
     assert.equal(a['trainer-image'], 'registry.example.com/ml/ablate-trainer:0.1.0-rc.1');
     assert.equal(a['base-dir'], '/srv/ablate');
     assert.equal(a['log-level'], 'debug');
+    assert.equal(a['queue-workers'], 8);
+    assert.equal(a['consumer-inactive-threshold'], '90m');
+  });
+
+  test('controller.queueWorkers and controller.consumerInactiveThreshold, as durations or seconds, reach the flags the CLI accepts', async () => {
+    const { parseDurationMs } = await import('../../cli/commands/controller.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ablate-chart-threshold-'));
+    try {
+      // A values file hands helm numbers as float64: 5400000 must not render as 5.4e+06.
+      const cases: Array<{ value: string | number; flag: string; ms: number }> = [
+        { value: '60s', flag: '60s', ms: 60_000 },
+        { value: '1m', flag: '1m', ms: 60_000 },
+        { value: '1h30m', flag: '1h30m', ms: 5_400_000 },
+        { value: 60, flag: '60', ms: 60_000 },
+        { value: 5_400_000, flag: '5400000', ms: 5_400_000_000 },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const file = join(dir, `values-${i}.yaml`);
+        writeFileSync(file, stringify({ controller: { queueWorkers: 16, consumerInactiveThreshold: c.value } }));
+        const a = await parseAsCli(renderedControllerArgs(['-f', file]));
+        assert.equal(a['queue-workers'], 16);
+        assert.equal(a['consumer-inactive-threshold'], c.flag, `${JSON.stringify(c.value)}`);
+        assert.equal(parseDurationMs(c.flag), c.ms, `${JSON.stringify(c.value)}`);
+      }
+      const viaSet = await parseAsCli(renderedControllerArgs(['--set', 'controller.queueWorkers=2', '--set', 'controller.consumerInactiveThreshold=7200']));
+      assert.equal(viaSet['queue-workers'], 2);
+      assert.equal(viaSet['consumer-inactive-threshold'], '7200');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
