@@ -2,7 +2,7 @@
 // backend never colours the next one's figures), then a table of bench/results/*.json. A failing
 // benchmark is reported and the rest still run; the exit code is 1 if any failed.
 //
-//   npx tsx bench/run.ts                  # all of them (~25 min on the 2-core machine)
+//   npx tsx bench/run.ts                  # all of them (~2 min on the idle 2-core machine)
 //   npx tsx bench/run.ts aggregate stream # only those whose name contains a given word
 //
 // The GPU benchmark needs the GPU machine (bench/gpu.sh); here its script is only checked to run,
