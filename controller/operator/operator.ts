@@ -301,8 +301,12 @@ export class Operator {
     if (decision.status && study) {
       this.countRuns(study, decision.status);
       if (canonicalJson(decision.status) !== canonicalJson(ftj.status ?? {})) {
-        await this.patchStatus(ftj, decision.status);
-        this.statusWrites.set(key, { uid: ftj.metadata.uid, basedOn: ftj.metadata.resourceVersion });
+        const stored = await this.patchStatus(ftj, decision.status);
+        // A write the server found unchanged (a field it pruned, a key a merge patch cannot drop)
+        // keeps the resourceVersion and sends no watch event: recording it would skip every later
+        // reconcile's status until something else changed the object.
+        if (stored !== undefined && stored !== ftj.metadata.resourceVersion) this.statusWrites.set(key, { uid: ftj.metadata.uid, basedOn: ftj.metadata.resourceVersion });
+        else this.statusWrites.delete(key);
       }
     }
     for (const a of decision.actions) if (a.kind === 'event') await this.recordEvent(ftj, a);
@@ -438,12 +442,15 @@ export class Operator {
     if (!this.jobInformers.some((i) => i.get(job.metadata.name, job.metadata.namespace) !== undefined)) pending.add(job.metadata.name);
   }
 
-  private async patchStatus(ftj: FineTuneJob, status: FineTuneJobStatus): Promise<void> {
+  /** Merge-patches the status (precondition: the cached resourceVersion); the stored object's resourceVersion. */
+  private async patchStatus(ftj: FineTuneJob, status: FineTuneJobStatus): Promise<string | undefined> {
     try {
-      await this.custom.patchNamespacedCustomObjectStatus(
+      const stored = (await this.custom.patchNamespacedCustomObjectStatus(
         { group: API_GROUP, version: API_VERSION, namespace: ftj.metadata.namespace ?? 'default', plural: PLURAL, name: ftj.metadata.name, body: { metadata: { resourceVersion: ftj.metadata.resourceVersion }, status } },
         this.k.setHeaderOptions('Content-Type', this.k.PatchStrategy.MergePatch),
-      );
+      )) as { metadata?: { resourceVersion?: unknown } } | undefined;
+      const rv = stored?.metadata?.resourceVersion;
+      return typeof rv === 'string' ? rv : undefined;
     } catch (err) {
       throw apiError('patch', `finetunejobs/${ftj.metadata.name}/status`, err);
     }

@@ -365,6 +365,54 @@ describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
   });
 });
 
+describe('Operator: a status write the server keeps unchanged', { timeout: 60_000 }, () => {
+  it('does not hold back the writes after it (no watch event comes for a no-op write)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-noop-'));
+    mkdirSync(join(dir, 'data'));
+    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
+    const cluster = await DevCluster.create({});
+    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const kc = kubeConfig(cluster);
+    const transport = new InProcessTransport();
+    const op = await Operator.create({ kubeconfig: kc, transport, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false });
+    try {
+      cluster.apply({
+        apiVersion: 'ablate.dev/v1alpha1',
+        kind: 'FineTuneJob',
+        metadata: { name: 'noop', namespace: 'default' },
+        spec: {
+          model: { uri: './model' },
+          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
+          ablations: [{ name: 'full' }],
+          seeds: [0],
+          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
+          evaluation: { baseline: 'full' },
+        },
+      });
+      const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+      const batch = kc.makeApiClient(k8s.BatchV1Api);
+      const ref = { group: 'ablate.dev', version: 'v1alpha1', namespace: 'default', plural: 'finetunejobs', name: 'noop' };
+      type Ftj = { metadata: { resourceVersion: string }; status?: { runs?: Array<{ jobName?: string; phase: string }> } };
+      const read = async (): Promise<Ftj> => (await custom.getNamespacedCustomObject(ref)) as Ftj;
+      await until('the run has its Job', 20_000, async () => (await read()).status?.runs?.[0]?.jobName !== undefined);
+      // A status key this controller never writes (an older version's field): every reconcile now
+      // differs from what is stored only by a key a merge patch leaves in place, so its write is a no-op.
+      await custom.patchNamespacedCustomObjectStatus({ ...ref, body: { status: { legacy: 'kept' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      const rv = (await read()).metadata.resourceVersion;
+      await sleep(500);
+      assert.equal((await read()).metadata.resourceVersion, rv, 'the reconciles after it wrote nothing new');
+      const jobName = (await read()).status!.runs![0]!.jobName!;
+      await batch.patchNamespacedJobStatus({ name: jobName, namespace: 'default', body: { status: { active: 1, startTime: new Date() } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await until('the run shows Running', 10_000, async () => (await read()).status?.runs?.[0]?.phase === 'Running');
+    } finally {
+      await op.close();
+      await transport.close();
+      await cluster.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Operator with NATS: its collectors\' durable consumers', { timeout: 60_000 }, () => {
   it('carry the inactive threshold (a killed controller\'s go by themselves) and are deleted when the controller drains', async () => {
     const id = Math.random().toString(16).slice(2, 10);
