@@ -84,6 +84,8 @@ export function chunkPredictions(ids: readonly string[], probs: ProbabilityMatri
 export function encodePredictions(ids: readonly string[], probs: ProbabilityMatrix, opts: ChunkOptions): EncodedPredictions {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   const { values, width } = probs;
+  // No rows (rows given as an empty array have width 0): no chunks, and the digest of nothing.
+  if (ids.length === 0 && values.length === 0) return { chunks: [], predictionsSha256: predictionsSha256V2Encoded('', 0, probs) };
   if (!Number.isSafeInteger(width) || width < 2 || values.length !== ids.length * width) {
     throw new ChunkingError(`chunkPredictions: ${ids.length} ids need ${ids.length} rows × ${width} options, got ${values.length} values`, 'probs', values.length);
   }

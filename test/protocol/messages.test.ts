@@ -12,11 +12,13 @@ import {
   decodeMessage,
   encodeIds,
   encodeMessage,
+  encodePredictions,
   predictionsSha256,
   predictionsSha256V2,
   validateDone,
   validatePredictions,
   validateProgress,
+  toProbabilityMatrix,
   type PredictionsMessage,
 } from '../../protocol/mod.js';
 import { fakePredictions, v2Frame, type FrameParts } from './kit.js';
@@ -245,6 +247,13 @@ describe('protocol messages', () => {
     for (const c of chunks) assert.ok(c.data.byteLength <= 1024);
     assert.throws(() => chunkPredictions(ids, matrix, { runUid: 'u', attempt: 1, maxBytes: 60 }), (e: unknown) => e instanceof ChunkingError && e.field === 'ids[0]');
     assert.throws(() => chunkPredictions(ids.slice(1), matrix, { runUid: 'u', attempt: 1 }), ChunkingError);
+  });
+
+  it('a run with no predictions has no chunks and the digest of nothing, also given as an empty list of rows', () => {
+    const empty = predictionsSha256V2([], { values: new Float32Array(0), width: 0 });
+    assert.deepEqual(encodePredictions([], toProbabilityMatrix([]), { runUid: 'u', attempt: 1 }), { chunks: [], predictionsSha256: empty });
+    assert.deepEqual(encodePredictions([], { values: new Float32Array(0), width: 5 }, { runUid: 'u', attempt: 1 }), { chunks: [], predictionsSha256: empty });
+    assert.deepEqual(chunkPredictionsV1([], [], { runUid: 'u', attempt: 1 }), []);
   });
 
   it('round-trips messages through the wire encoding', () => {
