@@ -621,7 +621,8 @@ function assemble(chunks: readonly PredictionsMessage[], version: ProtocolVersio
     const pieces = v2.map((c) => c.ids);
     const same = known !== undefined && sameJoined(known.encoded, pieces);
     const encoded = same ? known.encoded : joinPieces(pieces);
-    const ids = same ? known.ids : decodeIds(encoded);
+    // No chunks: no ids (decoding the empty list would give one empty id).
+    const ids = same ? known.ids : count === 0 ? [] : decodeIds(encoded);
     return { ids, probs, width, idsUnique: same, encodedIds: encoded, digest: () => predictionsSha256V2Encoded(pieces, count, { values: probs, width }) };
   }
   const v1 = chunks as readonly PredictionsMessageV1[];

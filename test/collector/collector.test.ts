@@ -287,16 +287,20 @@ for (const { name, make } of KITS) {
       const h = predsFor({ job, ablation: 'full', seed: 2 });
       await badHash.predictions(h.ids, h.probs);
       await badHash.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: {}, predictionsSha256: 'd'.repeat(64) });
+      // "Succeeded" without a single prediction (no chunks, count 0).
+      const none = await publisherFor(t, kit, { job, ablation: 'full', seed: 3 });
+      await none.predictions([], []);
+      await none.done({ status: 'succeeded', validationSha256: VALIDATION_SHA, metrics: {} });
 
       const failures: RunFailure[] = [];
       const c = await Collector.create({
         transport: t,
         filter: filterFor(kit, job),
         durable: `c-${job}`,
-        expected: expectedFor(['full/0', 'full/1', 'full/2']),
+        expected: expectedFor(['full/0', 'full/1', 'full/2', 'full/3']),
         onRunFailed: (_k, f) => void failures.push(f),
       });
-      await until(() => failures.length === 3, 10_000, 'three failures');
+      await until(() => failures.length === 4, 10_000, 'four failures');
       const byKey = new Map(failures.map((f) => [f.key, f]));
       assert.equal(byKey.get('full/0')?.reason, 'trainer-failed');
       assert.match(byKey.get('full/0')?.message ?? '', /CUDA out of memory/);
@@ -304,7 +308,8 @@ for (const { name, make } of KITS) {
       assert.match(byKey.get('full/1')?.message ?? '', /validation set/);
       assert.equal(byKey.get('full/2')?.reason, 'mismatch');
       assert.match(byKey.get('full/2')?.message ?? '', /hash/);
-      assert.equal(c.counters.mismatched, 2);
+      assert.equal(byKey.get('full/3')?.message, `run delivered 0 predictions; the validation set has ${N}`);
+      assert.equal(c.counters.mismatched, 3);
       assert.equal(c.getRun('full/0')?.state, 'failed');
 
       const retry = await publishRun(t, kit, { job, ablation: 'full', seed: 0, attempt: 2 });
