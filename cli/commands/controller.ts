@@ -16,7 +16,7 @@ interface Args {
   'lease-name': string;
   'trainer-image': string | undefined;
   'base-dir': string | undefined;
-  'queue-workers': number | undefined;
+  'queue-workers': string | undefined;
   'consumer-inactive-threshold': string | undefined;
 }
 
@@ -54,7 +54,7 @@ const command: CommandModule<object, Args> = {
       .option('lease-name', { type: 'string', default: 'ablate-controller', describe: 'Name of the Lease' })
       .option('trainer-image', { type: 'string', describe: "Trainer image when a FineTuneJob's template names none" })
       .option('base-dir', { type: 'string', describe: 'Folder relative model/data URIs resolve against, for the controller and the pods (default: the working directory)' })
-      .option('queue-workers', { type: 'number', describe: 'FineTuneJobs reconciled at once, each by one worker at a time (default: 4); each creates its Jobs 8 at a time' })
+      .option('queue-workers', { type: 'string', describe: 'FineTuneJobs reconciled at once, each by one worker at a time (default: 4); each creates its Jobs 8 at a time' })
       .option('consumer-inactive-threshold', {
         type: 'string',
         describe: "How long NATS keeps a collector durable nobody pulls from (a killed controller's), e.g. 90s, 30m, 1h, or seconds; at least the ack wait, 60s (default: 1h)",
@@ -67,8 +67,10 @@ const command: CommandModule<object, Args> = {
     const { UsageError, logger } = await import('../../common/mod.js');
     const { Operator, OperatorConfigError } = await import('../../controller/mod.js');
     const log = logger({ component: 'controller' });
-    const workers = args['queue-workers'];
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--queue-workers must be an integer ≥ 1, got ${String(workers)}`);
+    // Read as text: a number option turns 'many' into NaN, and the message would not show what was typed.
+    const workersText = args['queue-workers'];
+    const workers = workersText === undefined ? undefined : /^\s*\d+\s*$/.test(String(workersText)) ? Number(workersText) : NaN;
+    if (workers !== undefined && !(workers >= 1)) throw new UsageError(`--queue-workers must be an integer ≥ 1, got ${String(workersText)}`);
     const thresholdText = args['consumer-inactive-threshold'];
     const { DEFAULT_ACK_WAIT_SECONDS } = await import('../../protocol/mod.js');
     const thresholdMs = thresholdText === undefined ? undefined : consumerInactiveThresholdMs(thresholdText, DEFAULT_ACK_WAIT_SECONDS * 1000, UsageError);
