@@ -131,11 +131,16 @@ export async function readFingerprint(runDir: string): Promise<Fingerprint | und
   const text = await readFile(join(runDir, FINGERPRINT_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    const fp = JSON.parse(text) as Fingerprint;
-    return typeof fp.sha256 === 'string' && typeof fp.fields === 'object' && fp.fields !== null ? fp : undefined;
+    const fp: unknown = JSON.parse(text);
+    return isFingerprint(fp) ? fp : undefined;
   } catch {
     return undefined;
   }
+}
+
+function isFingerprint(v: unknown): v is Fingerprint {
+  const fp = v as Partial<Fingerprint> | null;
+  return typeof fp === 'object' && fp !== null && typeof fp.sha256 === 'string' && typeof fp.fields === 'object' && fp.fields !== null && !Array.isArray(fp.fields);
 }
 
 /** A persisted result that cannot be used: names the file and what is wrong with it. */
@@ -217,6 +222,10 @@ export async function readRunResult(runDir: string): Promise<{ result: Collected
   if (f === null || typeof f !== 'object' || f.format !== RESULT_FORMAT) throw new PersistedResultError(path, `format is ${JSON.stringify((f as { format?: unknown } | null)?.format)}, expected "${RESULT_FORMAT}"`);
   for (const [k, type] of [['job', 'string'], ['ablation', 'string'], ['seed', 'number'], ['runUid', 'string'], ['attempt', 'number'], ['protocolVersion', 'number'], ['count', 'number'], ['width', 'number'], ['metrics', 'object'], ['validationSha256', 'string'], ['predictionsSha256', 'string'], ['sha256', 'string'], ['ids', 'string'], ['probabilities', 'string'], ['fingerprint', 'object']] as const) {
     if (typeof f[k] !== type || f[k] === null) throw new PersistedResultError(path, `field ${k} is ${JSON.stringify(f[k])}, expected a ${type}`);
+  }
+  if (!isFingerprint(f.fingerprint)) throw new PersistedResultError(path, `field fingerprint is ${JSON.stringify(f.fingerprint).slice(0, 80)}, expected {sha256, fields}`);
+  for (const k of ['count', 'width'] as const) {
+    if (!Number.isSafeInteger(f[k]) || f[k] < 0) throw new PersistedResultError(path, `field ${k} is ${f[k]}, expected an integer ≥ 0`);
   }
   const bytes = Buffer.from(f.probabilities, 'base64');
   if (bytes.length !== f.count * f.width * 4) throw new PersistedResultError(path, `probabilities hold ${bytes.length} bytes, expected ${f.count} × ${f.width} float32 values (${f.count * f.width * 4} bytes)`);
