@@ -158,9 +158,11 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const validationPath = resolveUri(spec.data.validation.uri, baseDir);
   // Saved models: under spec.output.uri/<job>/ when set (the same rule as the operator), else in the results folder.
   const modelsDir = spec.output ? join(resolveUri(spec.output.uri, baseDir), name) : join(outDir, 'models');
-  await stat(modelPath).catch(() => {
+  const modelStat = await stat(modelPath).catch(() => {
     throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath} does not exist`);
   });
+  // Its files are fingerprinted for --resume (and a trainer reads config.json and the weights from it).
+  if (!modelStat.isDirectory()) throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath} is a file; it must be the model's folder (config.json, model.safetensors, the tokenizer)`);
   const validation = await readQuestionsCsv(validationPath, { requireAnswer: true });
   if (spec.data.validation.sha256 && spec.data.validation.sha256 !== validation.sha256) {
     throw new StudyFailedError(`spec.data.validation.sha256: ${validationPath} has sha256 ${validation.sha256}, the job pins ${spec.data.validation.sha256}`);

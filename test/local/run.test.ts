@@ -3,8 +3,10 @@
 // starts, and a broken dataset failing only the runs that read it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { runLocalStudy } from '../../controller/mod.js';
 import { NatsTransport } from '../../protocol/mod.js';
 import { runCli } from '../support/cli.js';
@@ -100,6 +102,21 @@ test('an invalid job file stops ablate run before anything starts, with the vali
   assert.match(r.stderr, /spec\.ablations/);
   assert.match(r.stderr, /unique|duplicate/i);
   assert.equal(existsSync(study.outDir), false, 'no output folder was created');
+});
+
+test('a model uri that names a file, not a folder, stops ablate run before anything starts, naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ablate-model-file-'));
+  try {
+    writeFileSync(join(dir, 'model.safetensors'), '');
+    const job = { apiVersion: 'ablate.dev/v1alpha1', kind: 'FineTuneJob', metadata: { name: 'model-file' }, spec: { model: { uri: './model.safetensors' }, data: { train: { uri: './train.csv' }, validation: { uri: './validation.csv' } }, ablations: [{ name: 'full' }] } };
+    writeFileSync(join(dir, 'job.yaml'), stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--out', join(dir, 'out'), '--in-process']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`spec.model.uri: ./model.safetensors → ${join(dir, 'model.safetensors')} is a file; it must be the model's folder`), r.stderr);
+    assert.equal(existsSync(join(dir, 'out', 'work')), false, 'nothing was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a run whose dataset is broken fails with the CSV error; the other runs finish — one of them on two training files', { timeout: 300_000 }, async () => {
