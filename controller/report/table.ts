@@ -2,6 +2,7 @@
 // ensemble and the comparison with the baseline. `tableModel` decides what each cell says;
 // `renderTable` lays it out as plain text for a terminal and the HTML report reuses the model, so
 // both always show the same numbers.
+import { pairSeeds } from '../aggregate/seeds.js';
 import type { AblationResult, RunResult, StudyResults } from './types.js';
 
 /** Decimals for MAP@k and its differences: 1/1000 is below a 1k-question set's resolution. */
@@ -100,23 +101,13 @@ function seedList(seeds: readonly number[]): string {
   return `seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}`;
 }
 
-/**
- * How the seed-aware comparison pairs an ablation's seeds with the baseline's: by seed value, on
- * the seeds both trained successfully (`seeds` lists those).
- */
-function seedPairing(a: AblationResult, baseline: AblationResult | undefined): { common: number[]; missingHere: number[]; missingInBaseline: number[] } {
-  const baseSeeds = baseline?.seeds ?? [];
-  const own = new Set(a.seeds);
-  const base = new Set(baseSeeds);
-  return { common: baseSeeds.filter((s) => own.has(s)), missingHere: baseSeeds.filter((s) => !own.has(s)), missingInBaseline: a.seeds.filter((s) => !base.has(s)) };
-}
-
 function seedAwareCells(a: AblationResult, baseline: AblationResult | undefined): SeedAwareCells {
   const s = a.vsBaseline?.seedAware;
   if (s === undefined) {
     const baseSeeds = baseline?.seeds.length ?? 0;
     const few = Math.min(a.seeds.length, baseSeeds);
-    const common = seedPairing(a, baseline).common.length;
+    // The aggregation's own pairing: by seed value, on the seeds both trained successfully.
+    const common = pairSeeds(baseline?.seeds ?? [], a.seeds).common.length;
     // Fewer seeds in common than either side has: the pairing, not a side's count, is short.
     const why = common < few ? `${common} common seed${common === 1 ? '' : 's'}` : `${baseSeeds < a.seeds.length ? 'baseline ' : ''}${few} seed${few === 1 ? '' : 's'}`;
     return { ci: `${MISSING} (${why})`, p: MISSING, pHolm: MISSING };
@@ -165,7 +156,7 @@ export function tableModel(results: StudyResults): TableModel {
     // A seed that only one side trained successfully is left out of the pairing: say which.
     for (const a of results.ablations) {
       if (a.vsBaseline?.seedAware === undefined) continue;
-      const { common, missingHere, missingInBaseline } = seedPairing(a, baselineResult);
+      const { common, missingInCandidate: missingHere, missingInBaseline } = pairSeeds(baselineResult?.seeds ?? [], a.seeds);
       const missing = [
         ...(missingHere.length > 0 ? [`${seedList(missingHere)} missing for ${a.name}`] : []),
         ...(missingInBaseline.length > 0 ? [`${seedList(missingInBaseline)} missing for ${baseline}`] : []),
