@@ -594,6 +594,9 @@ export class Registry {
     return this.types.find((t) => storageKey(t) === key);
   }
 
+  /** Objects the garbage collector has looked at since start (tests check a write's cost does not grow with the store). */
+  gcExamined = 0;
+
   /**
    * One garbage-collector pass (the kube-controller-manager's GC, namespace and CRD-cleanup
    * controllers) over the objects the writes since the last pass marked in the owner graph (see
@@ -603,6 +606,7 @@ export class Registry {
    */
   collectGarbage(): void {
     for (const uid of this.graph.takeDirty()) {
+      this.gcExamined++;
       const at = this.graph.locate(uid);
       const t = at && this.typeOfKey(at.key);
       const o = at && this.store.peekOne(at.key, at.namespace, at.name);
