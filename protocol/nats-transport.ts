@@ -193,6 +193,11 @@ class NatsConsumption implements Consumption {
         // abort_on_missing_resource: a deleted durable ends the iteration with an error (the client
         // would otherwise wait, pulling, for it to reappear) and is created again below.
         this.messages = await consumer.consume({ max_bytes: DEFAULT_PULL_BYTES, abort_on_missing_resource: true });
+        // stop() may have run while consume() was starting, before there was a stream to close.
+        if (this.stopping) {
+          await this.messages.close();
+          return;
+        }
         for await (const m of this.messages) {
           // Pulled but not handed over: give it straight back so the durable's next consumer has it.
           if (this.stopping) {
