@@ -62,7 +62,7 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
     assert.equal(a['trainer-image'], 'registry.example.com/ml/ablate-trainer:0.1.0-rc.1');
     assert.equal(a['base-dir'], '/srv/ablate');
     assert.equal(a['log-level'], 'debug');
-    assert.equal(a['queue-workers'], 8);
+    assert.equal(a['queue-workers'], '8', 'the flag text; ablate controller checks it is an integer ≥ 1');
     assert.equal(a['consumer-inactive-threshold'], '90m');
   });
 
@@ -82,12 +82,12 @@ describe('the chart’s controller arguments, parsed by ablate controller', () =
         const file = join(dir, `values-${i}.yaml`);
         writeFileSync(file, stringify({ controller: { queueWorkers: 16, consumerInactiveThreshold: c.value } }));
         const a = await parseAsCli(renderedControllerArgs(['-f', file]));
-        assert.equal(a['queue-workers'], 16);
+        assert.equal(a['queue-workers'], '16');
         assert.equal(a['consumer-inactive-threshold'], c.flag, `${JSON.stringify(c.value)}`);
         assert.equal(parseDurationMs(c.flag), c.ms, `${JSON.stringify(c.value)}`);
       }
       const viaSet = await parseAsCli(renderedControllerArgs(['--set', 'controller.queueWorkers=2', '--set', 'controller.consumerInactiveThreshold=7200']));
-      assert.equal(viaSet['queue-workers'], 2);
+      assert.equal(viaSet['queue-workers'], '2');
       assert.equal(viaSet['consumer-inactive-threshold'], '7200');
     } finally {
       rmSync(dir, { recursive: true, force: true });
