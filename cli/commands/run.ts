@@ -32,7 +32,7 @@ const command: CommandModule<object, Args> = {
       .example('$0 run examples/science-exam/finetunejob.yaml', 'The reference study: 3 ablations × 3 seeds on the demo model')
       .example('$0 run job.yaml --parallel 2 --backend wasm --out /tmp/study', 'Two trainers at a time on the wasm backend')
       .example('$0 run job.yaml --resume', 'After Ctrl-C (or a changed evaluation): keep what finished, train the rest')
-      .epilogue('Ctrl-C stops the study: every trainer checkpoints and exits, finished runs are kept, and --resume continues. An output folder that already holds a study is never overwritten without --fresh.') as never,
+      .epilogue('Ctrl-C stops the study: every trainer checkpoints and exits, finished runs are kept, and --resume continues; a second Ctrl-C (or SIGTERM) kills the trainers at once. An output folder that already holds a study is never overwritten without --fresh.') as never,
   handler: async (args) => {
     const { runLocalStudy, StudyInterruptedError } = await import('../../controller/mod.js');
     const r = await runLocalStudy({

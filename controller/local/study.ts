@@ -106,7 +106,7 @@ export class StudyInterruptedError extends StudyFailedError {
 
   /** 128 + the signal's number, as a shell reports a process the signal stopped. */
   get exitCode(): number {
-    return this.signal === 'SIGTERM' ? 143 : 130;
+    return signalExitCode(this.signal);
   }
 }
 
@@ -232,25 +232,23 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   });
 
   const started = Date.now();
-  // The first Ctrl-C (or SIGTERM) stops the study gently: no new trainer starts, and the running
-  // ones get SIGTERM, checkpoint after their current step and exit. A terminal's Ctrl-C reaches
-  // them too (same process group); the forwarded SIGTERM covers a signal sent to this process
-  // alone. A second Ctrl-C stops everything at once (the default action).
-  let interrupted: NodeJS.Signals | undefined;
   const children = new Set<ChildProcess>();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = signal;
-    progress.note(`${signal}: stopping ${children.size} trainer(s) after their next checkpoint (Ctrl-C again stops at once)`, { event: 'interrupt', signal });
-    for (const child of children) child.kill('SIGTERM');
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptHandler({
+    children,
+    note: (msg, fields) => progress.note(msg, fields),
+    exit: (code) => {
+      progress.close();
+      process.exit(code);
+    },
+  });
+  const onSignal = interrupt.onSignal;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const queue = [...toTrain];
-    const ctx: ExecContext = { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir, modelsDir, children, stopping: () => interrupted !== undefined };
+    const ctx: ExecContext = { spec, name, modelPath, validationPath, validation, transport, prefix, stream, opts, log, progress, waiters, outDir, modelsDir, children, stopping: () => interrupt.signal() !== undefined };
     const workers = Array.from({ length: Math.min(parallel, toTrain.length) }, async () => {
-      for (let plan = queue.shift(); plan !== undefined && !interrupted; plan = queue.shift()) {
+      for (let plan = queue.shift(); plan !== undefined && !interrupt.signal(); plan = queue.shift()) {
         await executeRun(plan, ctx);
       }
     });
@@ -264,6 +262,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
     if (transport.transport instanceof NatsTransport) await transport.transport.deleteConsumer(durable).catch(() => false);
     await transport.close();
   }
+  const interrupted = interrupt.signal();
   const succeeded = plans.filter((p) => p.phase === 'Succeeded').length;
   log.info({ event: 'trained', seconds: (Date.now() - started) / 1000 }, `all runs ended after ${formatDuration((Date.now() - started) / 1000)}`);
   if (interrupted) {
@@ -275,6 +274,39 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   const written = await writeReport(outDir);
   await writeStudyMarker(work, { job: name, state: succeeded === plans.length ? 'finished' : 'incomplete', runs: plans.length, succeeded });
   return { results, outDir, table: written.table, reportPath: written.path, counters: { ...collector.counters } };
+}
+
+/** 128 + the signal's number, as a shell reports a process the signal stopped. */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
+/**
+ * What Ctrl-C and SIGTERM do to a study. The first (of either kind) stops it gently: no new
+ * trainer starts, and the running ones get SIGTERM, checkpoint after their current step and exit.
+ * A terminal's Ctrl-C reaches them too (same process group); the forwarded SIGTERM covers a signal
+ * sent to this process alone. A second signal, of either kind, stops everything at once: every
+ * trainer gets SIGKILL and `exit` is called with 128 + that signal's number (runs then continue
+ * from their last periodic checkpoint).
+ */
+export function interruptHandler(o: {
+  children: Iterable<Pick<ChildProcess, 'kill'>> & { size: number };
+  note: (message: string, fields: Record<string, unknown>) => void;
+  exit: (code: number) => void;
+}): { onSignal: (signal: NodeJS.Signals) => void; signal: () => NodeJS.Signals | undefined } {
+  let first: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (first === undefined) {
+      first = signal;
+      o.note(`${signal}: stopping ${o.children.size} trainer(s) after their next checkpoint (Ctrl-C again stops at once)`, { event: 'interrupt', signal });
+      for (const child of o.children) child.kill('SIGTERM');
+      return;
+    }
+    o.note(`${signal} after ${first}: killing ${o.children.size} trainer(s) now; --resume continues from their last periodic checkpoint`, { event: 'interrupt-now', signal });
+    for (const child of o.children) child.kill('SIGKILL');
+    o.exit(signalExitCode(signal));
+  };
+  return { onSignal, signal: () => first };
 }
 
 /** Refuses to touch a folder that holds a study unless `--resume` or `--fresh` says what to do with it. */
