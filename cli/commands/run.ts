@@ -27,7 +27,7 @@ const command: CommandModule<object, Args> = {
       .option('nats', { type: 'string', describe: 'NATS server URL for the prediction stream (default NATS_URL, else a nats-server on PATH, else in-process)' })
       .option('in-process', { type: 'boolean', default: false, describe: 'Do not use NATS: trainers report to this process directly' })
       .option('resume', { type: 'boolean', describe: 'Continue the study in the output folder: keep finished runs whose inputs did not change, resume the others from their checkpoints, aggregate again' })
-      .option('fresh', { type: 'boolean', describe: 'Delete the study in the output folder (work/ and results.json) and start over' })
+      .option('fresh', { type: 'boolean', describe: "Delete the study in the output folder (work/, results.json, report.html, its runs' CSVs, curves and models there) and start over" })
       .conflicts('resume', 'fresh')
       .example('$0 run examples/science-exam/finetunejob.yaml', 'The reference study: 3 ablations × 3 seeds on the demo model')
       .example('$0 run job.yaml --parallel 2 --backend wasm --out /tmp/study', 'Two trainers at a time on the wasm backend')

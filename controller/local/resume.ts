@@ -325,6 +325,35 @@ export async function inspectFolder(outDir: string): Promise<FolderState> {
   return { kind: 'study', finished, kept, ...(marker ? { marker } : {}), ...(liveWriter === undefined ? {} : { liveWriter }) };
 }
 
+/**
+ * What an earlier study in `outDir` wrote outputs for: the run of every folder in work/ (each run
+ * that started has one) and every run and ablation its results.json names. Only plain names are
+ * returned (no `/`, not `.` or `..`), so a hand-edited file cannot point outside the folder.
+ */
+export async function earlierStudyOutputs(outDir: string): Promise<{ runs: string[]; ablations: string[] }> {
+  const runs = new Set<string>();
+  const ablations = new Set<string>();
+  for (const e of await readdir(join(outDir, 'work'), { withFileTypes: true }).catch(() => [])) {
+    const m = /^(.+)-seed\d+$/.exec(e.name);
+    if (!e.isDirectory() || !m) continue;
+    runs.add(e.name);
+    ablations.add(m[1]!);
+  }
+  try {
+    const r = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as { runs?: unknown; ablations?: unknown };
+    for (const x of Array.isArray(r.runs) ? (r.runs as { ablation?: unknown; seed?: unknown }[]) : []) {
+      if (typeof x?.ablation === 'string' && typeof x.seed === 'number') runs.add(`${x.ablation}-seed${x.seed}`);
+    }
+    for (const a of Array.isArray(r.ablations) ? (r.ablations as { name?: unknown }[]) : []) {
+      if (typeof a?.name === 'string') ablations.add(a.name);
+    }
+  } catch {
+    // No results.json (an unfinished study) or not one ablate wrote: work/ is all there is to go by.
+  }
+  const plain = (n: string): boolean => n !== '' && n !== '.' && n !== '..' && !/[/\\]/.test(n);
+  return { runs: [...runs].filter(plain).sort(), ablations: [...ablations].filter(plain).sort() };
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

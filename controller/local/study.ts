@@ -16,7 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { expandRuns, loadFineTuneJob, resolveUri, type LoadedFineTuneJob, type Run, type TrainData } from '../../api/mod.js';
 import { ablateCommand, AblateError, logger, UsageError, type Logger } from '../../common/mod.js';
@@ -29,6 +29,7 @@ import { writeReport, type StudyResults } from '../report/mod.js';
 import { formatDuration, ProgressView } from './progress.js';
 import {
   changedFields,
+  earlierStudyOutputs,
   EVALUATION_ONLY_FIELDS,
   hashModelFolder,
   inspectFolder,
@@ -76,7 +77,7 @@ export interface LocalRunOptions {
    * @default false
    */
   resume?: boolean;
-  /** Delete the study already in `out` (its work/ folder and results.json) and start over. @default false */
+  /** Delete the study already in `out` (its work/ folder, results.json, report.html and its runs' CSVs, curves and models there) and start over. @default false */
   fresh?: boolean;
   /** How the user ran this, for the commands messages suggest. @default `ablate run <file>` (with `--out` when given) */
   command?: string;
@@ -170,6 +171,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
 
   const resuming = opts.resume === true && folder.kind === 'study';
   if (opts.resume && !resuming) log.info({ event: 'resume-nothing', out: outDir }, `nothing to resume in ${outDir}: starting the study`);
+  if (opts.fresh) await removeEarlierOutputs(outDir);
   if (!resuming) {
     // A new study (an empty folder, or --fresh): nothing of an earlier one may be mistaken for its own.
     await rm(work, { recursive: true, force: true });
@@ -323,8 +325,27 @@ function checkFolder(folder: FolderState, o: { outDir: string; name: string; com
   const what = folder.finished ? `a finished study${runs}` : `an unfinished study${runs}`;
   throw new ExistingStudyError(
     o.outDir,
-    `${o.outDir} already holds ${what}; nothing was changed. Continue it with \`${o.command} --resume\` (keeps every finished run whose inputs did not change, trains the rest, aggregates again), or start over with \`${o.command} --fresh\` (deletes ${join(o.outDir, 'work')} and results.json)`,
+    `${o.outDir} already holds ${what}; nothing was changed. Continue it with \`${o.command} --resume\` (keeps every finished run whose inputs did not change, trains the rest, aggregates again), or start over with \`${o.command} --fresh\` (deletes ${join(o.outDir, 'work')}, results.json and the earlier runs' CSVs, curves and models)`,
   );
+}
+
+/**
+ * `--fresh`: removes what the earlier study in `outDir` wrote besides work/ and results.json —
+ * report.html, and runs/<run>/, ensembles/<ablation>/ and models/<run>/ of each of its runs — so
+ * that the new study's folder holds only its own runs, also when the spec dropped some. Anything
+ * else in the folder stays, and so do models saved under `spec.output.uri` (a place the user chose,
+ * which other folders' studies of the job may share).
+ */
+async function removeEarlierOutputs(outDir: string): Promise<void> {
+  const earlier = await earlierStudyOutputs(outDir);
+  const paths = [
+    ...earlier.runs.flatMap((slug) => [join(outDir, 'runs', slug), join(outDir, 'models', slug)]),
+    ...earlier.ablations.map((a) => join(outDir, 'ensembles', a)),
+    join(outDir, 'report.html'),
+  ];
+  for (const p of paths) await rm(p, { recursive: true, force: true });
+  // The folders themselves when nothing else is left in them.
+  for (const d of ['runs', 'ensembles', 'models']) await rmdir(join(outDir, d)).catch(() => undefined);
 }
 
 /** Computes every run's fingerprint: the model's files and the data files are hashed once each. */
