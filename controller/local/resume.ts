@@ -99,16 +99,32 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
+/** A file (or the folder) of the model that cannot be read: names it and the system's reason. */
+export class UnreadableModelFileError extends AblateError {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`cannot read ${path} (${code})`, options);
+  }
+}
+
 /**
  * sha256 of every file directly in the model folder, by name. Links are followed: a Hugging Face
- * cache snapshot is a folder of links to its blobs.
+ * cache snapshot is a folder of links to its blobs. Throws UnreadableModelFileError naming the
+ * folder or the first file that cannot be read (permissions, an I/O error).
  */
 export async function hashModelFolder(dir: string): Promise<{ name: string; sha256: string }[]> {
-  const names = (await readdir(dir)).sort();
+  const unreadable = (path: string) => (err: NodeJS.ErrnoException) => {
+    // "EACCES: permission denied, open '<path>'": the path is named already.
+    throw new UnreadableModelFileError(path, err.code ? err.message.split(',')[0]! : err.message, { cause: err });
+  };
+  const names = (await readdir(dir).catch(unreadable(dir))).sort();
   const files: { name: string; sha256: string }[] = [];
   for (const name of names) {
     const path = join(dir, name);
-    if ((await stat(path).catch(() => undefined))?.isFile()) files.push({ name, sha256: await sha256File(path) });
+    if ((await stat(path).catch(() => undefined))?.isFile()) files.push({ name, sha256: await sha256File(path).catch(unreadable(path)) });
   }
   return files;
 }

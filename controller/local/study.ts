@@ -43,6 +43,7 @@ import {
   writeStudyMarker,
   type Fingerprint,
   type FolderState,
+  UnreadableModelFileError,
 } from './resume.js';
 
 /** Exit code `ablate trainer` uses for errors a retry cannot fix (bad data, bad config). */
@@ -164,6 +165,11 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   });
   // Its files are fingerprinted for --resume (and a trainer reads config.json and the weights from it).
   if (!modelStat.isDirectory()) throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath} is a file; it must be the model's folder (config.json, model.safetensors, the tokenizer)`);
+  // Hashed before anything is written or deleted: a file ablate cannot read stops it here, named.
+  const modelFiles = await hashModelFolder(modelPath).catch((err: unknown) => {
+    if (!(err instanceof UnreadableModelFileError)) throw err;
+    throw new StudyFailedError(`spec.model.uri: ${spec.model.uri} → ${modelPath}: ${err.message}; every file in the model folder must be readable (its fingerprint for --resume, and the trainers load it)`, { cause: err });
+  });
   const validation = await readQuestionsCsv(validationPath, { requireAnswer: true });
   if (spec.data.validation.sha256 && spec.data.validation.sha256 !== validation.sha256) {
     throw new StudyFailedError(`spec.data.validation.sha256: ${validationPath} has sha256 ${validation.sha256}, the job pins ${spec.data.validation.sha256}`);
@@ -188,7 +194,7 @@ export async function runLocalStudy(opts: LocalRunOptions): Promise<LocalRunResu
   });
   // Every training file of the study (the spec's and the ablations' own), for the report.
   const training = await describeTraining([...new Set(plans.flatMap((p) => p.trainPaths))]);
-  await fingerprintRuns(plans, { modelPath, maxLength: spec.model.maxLength, validation });
+  await fingerprintRuns(plans, { modelFiles, maxLength: spec.model.maxLength, validation });
   const parallel = Math.max(1, opts.parallel ?? spec.execution.parallelism);
   await writeStudyMarker(work, { job: name, state: 'running', runs: plans.length, succeeded: 0 });
   if (resuming) await keepFinishedRuns(plans, log);
@@ -348,9 +354,8 @@ async function removeEarlierOutputs(outDir: string): Promise<void> {
   for (const d of ['runs', 'ensembles', 'models']) await rmdir(join(outDir, d)).catch(() => undefined);
 }
 
-/** Computes every run's fingerprint: the model's files and the data files are hashed once each. */
-async function fingerprintRuns(plans: RunPlan[], o: { modelPath: string; maxLength: number; validation: QuestionSet }): Promise<void> {
-  const modelFiles = await hashModelFolder(o.modelPath);
+/** Computes every run's fingerprint from the model's file hashes; each data file is hashed once. */
+async function fingerprintRuns(plans: RunPlan[], o: { modelFiles: { name: string; sha256: string }[]; maxLength: number; validation: QuestionSet }): Promise<void> {
   const hashes = new Map<string, Promise<string>>();
   const hash = (p: string): Promise<string> => {
     // A file that cannot be read fingerprints as such: its runs fail with the reader's error.
@@ -362,7 +367,7 @@ async function fingerprintRuns(plans: RunPlan[], o: { modelPath: string; maxLeng
       run: p.run,
       training: p.training,
       maxLength: o.maxLength,
-      modelFiles,
+      modelFiles: o.modelFiles,
       train: await Promise.all(p.trainPaths.map(hash)),
       validationSha256: o.validation.sha256,
       numOptions: o.validation.letters.length,
