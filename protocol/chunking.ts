@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { ChunkingError } from './errors.js';
 import { encodeIds } from './ids.js';
-import { LITTLE_ENDIAN, checkProbabilities, float32Offset, swapFloat32Bytes } from './messages.js';
+import { checkProbabilities, float32Offset, float32ToLittleEndian } from './messages.js';
 
 /** NATS's default max_payload (1 MiB); the server may be configured lower, never assumed higher. */
 export const NATS_DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -95,7 +95,7 @@ export function encodePredictions(ids: readonly string[], probs: ProbabilityMatr
   }
   const rowBytes = width * 4;
   const { bytes: idBytes, starts } = idsWithStarts(ids);
-  const floats = float32Bytes(values);
+  const floats = float32ToLittleEndian(values);
   const chunks: EncodedChunk[] = [];
   let start = 0;
   while (start < ids.length) {
@@ -152,15 +152,6 @@ function idsWithStarts(ids: readonly string[]): { bytes: Buffer; starts: Uint32A
   for (let i = 0, row = 1; i < encoded.length; i++) if (encoded[i] === NEWLINE) starts[row++] = i + 1;
   starts[ids.length] = encoded.length + 1;
   return { bytes: encoded, starts };
-}
-
-/** The values' wire bytes: float32 little-endian (a view on a little-endian host, a swapped copy otherwise). */
-function float32Bytes(values: Float32Array): Uint8Array {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (LITTLE_ENDIAN) return bytes;
-  const copy = Uint8Array.from(bytes);
-  swapFloat32Bytes(copy);
-  return copy;
 }
 
 /** One v2 frame: the header line (newline included), the ids, zero padding to a multiple of 4, the float32 bytes. */
@@ -292,7 +283,7 @@ export function predictionsSha256V2Encoded(encodedIds: string | Uint8Array | rea
     if (typeof piece === 'string') hash.update(piece, 'utf8');
     else hash.update(piece);
   });
-  hash.update(float32Bytes(probs.values));
+  hash.update(float32ToLittleEndian(probs.values));
   return hash.digest('hex');
 }
 

@@ -318,12 +318,7 @@ function decodePredictionsV2(o: Obj, data: Uint8Array, lineEnd: number): Predict
   }
   let probs: Float32Array;
   if (LITTLE_ENDIAN && (data.byteOffset + at) % 4 === 0) probs = new Float32Array(data.buffer, data.byteOffset + at, count * width);
-  else {
-    probs = new Float32Array(count * width);
-    const out = new Uint8Array(probs.buffer);
-    out.set(data.subarray(at));
-    if (!LITTLE_ENDIAN) swapFloat32Bytes(out);
-  }
+  else probs = float32FromLittleEndian(data.subarray(at));
   c.probabilities(probs, width, 'probsF32');
   return { v: 2, runUid: o['runUid'] as string, attempt: o['attempt'] as number, chunk, ids, count, width, probs };
 }
@@ -349,6 +344,24 @@ export function swapFloat32Bytes(b: Uint8Array): void {
     b[i + 2] = b1;
     b[i + 3] = b0;
   }
+}
+
+/** Float32 values as wire bytes, little-endian: a view on a little-endian host, a swapped copy otherwise. */
+export function float32ToLittleEndian(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (LITTLE_ENDIAN) return bytes;
+  const copy = Uint8Array.from(bytes);
+  swapFloat32Bytes(copy);
+  return copy;
+}
+
+/** Float32 values from little-endian bytes (`bytes.length` a multiple of 4), always a copy the caller owns. */
+export function float32FromLittleEndian(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length >>> 2);
+  const view = new Uint8Array(out.buffer);
+  view.set(bytes.subarray(0, out.length * 4));
+  if (!LITTLE_ENDIAN) swapFloat32Bytes(view);
+  return out;
 }
 
 /**

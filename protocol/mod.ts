@@ -27,6 +27,8 @@ export {
   checkProbabilities,
   decodeMessage,
   encodeMessage,
+  float32FromLittleEndian,
+  float32ToLittleEndian,
   validateDone,
   validateMessage,
   validatePredictions,

@@ -19,7 +19,7 @@ import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Run } from '../../api/mod.js';
 import { AblateError } from '../../common/mod.js';
-import { decodeIds, encodeIds, predictionsSha256V2Encoded, type ProtocolVersion } from '../../protocol/mod.js';
+import { decodeIds, encodeIds, float32FromLittleEndian, float32ToLittleEndian, predictionsSha256V2Encoded, type ProtocolVersion } from '../../protocol/mod.js';
 import type { CollectedRun } from '../collector/mod.js';
 
 export const STUDY_FILE = 'study.json';
@@ -211,7 +211,7 @@ export async function writeRunResult(runDir: string, r: CollectedRun, fingerprin
     predictionsSha256: r.predictionsSha256,
     sha256: predictionsSha256V2Encoded(ids, r.count, { values: r.probs, width: r.width }),
     ids,
-    probabilities: littleEndianBase64(r.probs),
+    probabilities: Buffer.from(float32ToLittleEndian(r.probs)).toString('base64'),
   };
   await writeJsonAtomic(join(runDir, RESULT_FILE), file);
 }
@@ -245,7 +245,7 @@ export async function readRunResult(runDir: string): Promise<{ result: Collected
   }
   const bytes = Buffer.from(f.probabilities, 'base64');
   if (bytes.length !== f.count * f.width * 4) throw new PersistedResultError(path, `probabilities hold ${bytes.length} bytes, expected ${f.count} × ${f.width} float32 values (${f.count * f.width * 4} bytes)`);
-  const probs = fromLittleEndian(bytes);
+  const probs = float32FromLittleEndian(bytes);
   const ids = decodeIds(f.ids);
   if (ids.length !== f.count) throw new PersistedResultError(path, `holds ${ids.length} ids, expected ${f.count}`);
   const digest = predictionsSha256V2Encoded(f.ids, f.count, { values: probs, width: f.width });
@@ -269,17 +269,6 @@ export async function readRunResult(runDir: string): Promise<{ result: Collected
   return { result, fingerprint: f.fingerprint };
 }
 
-function littleEndianBase64(values: Float32Array): string {
-  const buf = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) buf.writeFloatLE(values[i]!, i * 4);
-  return buf.toString('base64');
-}
-
-function fromLittleEndian(bytes: Buffer): Float32Array {
-  const out = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
-  return out;
-}
 
 // --- the study folder ------------------------------------------------------------------------------
 
