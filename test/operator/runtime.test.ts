@@ -245,6 +245,40 @@ describe('createConcurrently', () => {
  * how many were in flight at once (each held `delayMs`), the TCP connections the controller
  * opened; the `failCreate`-th Job POST (1-based) is answered 500.
  */
+/** A temp folder holding the demo's validation set as data/validation.csv (and an empty model/): what baseDir resolves against. */
+function studyFolder(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ablate-operator-${tag}-`));
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, 'model'));
+  copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
+  return dir;
+}
+
+/** A dev cluster with the FineTuneJob CRD installed. */
+async function clusterWithCrd(): Promise<DevCluster> {
+  const cluster = await DevCluster.create({});
+  cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+  return cluster;
+}
+
+/** A FineTuneJob in `default` over studyFolder's files: one ablation `full`, seed 0, unless `spec` says otherwise. */
+function fineTuneJob(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'ablate.dev/v1alpha1',
+    kind: 'FineTuneJob',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      model: { uri: './model' },
+      data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
+      ablations: [{ name: 'full' }],
+      seeds: [0],
+      template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
+      evaluation: { baseline: 'full' },
+      ...spec,
+    },
+  };
+}
+
 async function apiProxy(target: string, opts: { delayMs: number; failCreate: number }): Promise<{ url: string; posts: Map<string, number>; statusPatches: () => number; mostInFlight: () => number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
   const posts = new Map<string, number>();
   let statusPatches = 0;
@@ -306,12 +340,8 @@ async function apiProxy(target: string, opts: { delayMs: number; failCreate: num
 
 describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
   it('creates its Jobs concurrently over reused connections, and never one twice when a create fails mid-way', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-creates-'));
-    mkdirSync(join(dir, 'data'));
-    mkdirSync(join(dir, 'model'));
-    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
-    const cluster = await DevCluster.create({});
-    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const dir = studyFolder('creates');
+    const cluster = await clusterWithCrd();
     const proxy = await apiProxy(cluster.url, { delayMs: 60, failCreate: 3 });
     const kc = new k8s.KubeConfig();
     kc.loadFromString(stringify(cluster.kubeconfig()).replace(cluster.url, proxy.url));
@@ -319,21 +349,14 @@ describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
     const op = await Operator.create({ kubeconfig: kc, transport, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false });
     try {
       const seeds = [0, 1, 2, 3];
-      cluster.apply({
-        apiVersion: 'ablate.dev/v1alpha1',
-        kind: 'FineTuneJob',
-        metadata: { name: 'many', namespace: 'default' },
-        spec: {
-          model: { uri: './model' },
-          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
+      cluster.apply(
+        fineTuneJob('many', {
           training: { epochs: 1 },
           ablations: [{ name: 'full' }, { name: 'frozen', training: { freezeEmbeddings: true } }, { name: 'lr-2x', training: { learningRate: { value: 1e-4 } } }, { name: 'lr-half', training: { learningRate: { value: 2.5e-5 } } }],
           seeds,
           execution: { parallelism: 16 },
-          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
-          evaluation: { baseline: 'full' },
-        },
-      });
+        }),
+      );
       // The test's own reads go straight to the cluster: the proxy sees the controller alone.
       const direct = kubeConfig(cluster);
       const batch = direct.makeApiClient(k8s.BatchV1Api);
@@ -367,28 +390,13 @@ describe('Operator: a reconcile with many runs', { timeout: 60_000 }, () => {
 
 describe('Operator: a status write the server keeps unchanged', { timeout: 60_000 }, () => {
   it('does not hold back the writes after it (no watch event comes for a no-op write)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-noop-'));
-    mkdirSync(join(dir, 'data'));
-    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
-    const cluster = await DevCluster.create({});
-    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const dir = studyFolder('noop');
+    const cluster = await clusterWithCrd();
     const kc = kubeConfig(cluster);
     const transport = new InProcessTransport();
     const op = await Operator.create({ kubeconfig: kc, transport, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false });
     try {
-      cluster.apply({
-        apiVersion: 'ablate.dev/v1alpha1',
-        kind: 'FineTuneJob',
-        metadata: { name: 'noop', namespace: 'default' },
-        spec: {
-          model: { uri: './model' },
-          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
-          ablations: [{ name: 'full' }],
-          seeds: [0],
-          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
-          evaluation: { baseline: 'full' },
-        },
-      });
+      cluster.apply(fineTuneJob('noop'));
       const custom = kc.makeApiClient(k8s.CustomObjectsApi);
       const batch = kc.makeApiClient(k8s.BatchV1Api);
       const ref = { group: 'ablate.dev', version: 'v1alpha1', namespace: 'default', plural: 'finetunejobs', name: 'noop' };
@@ -419,11 +427,8 @@ describe('Operator with NATS: its collectors\' durable consumers', { timeout: 60
     const stream = `T_OP_${id}`;
     const prefix = `top${id}`;
     const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-    const dir = mkdtempSync(join(tmpdir(), 'ablate-operator-durable-'));
-    mkdirSync(join(dir, 'data'));
-    copyFileSync(fileURLToPath(new URL('../../examples/science-exam/data/validation.csv', import.meta.url)), join(dir, 'data', 'validation.csv'));
-    const cluster = await DevCluster.create({});
-    cluster.apply(parse(readFileSync(fileURLToPath(new URL('../../manifests/crds/ablate.dev_finetunejobs.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>);
+    const dir = studyFolder('durable');
+    const cluster = await clusterWithCrd();
     const nc = await connect({ servers: natsUrl });
     const jsm = await jetstreamManager(nc);
     const durables = async (): Promise<Array<{ name: string; thresholdMs: number }>> => {
@@ -434,19 +439,7 @@ describe('Operator with NATS: its collectors\' durable consumers', { timeout: 60
     const op = await Operator.create({ kubeconfig: kubeConfig(cluster), natsUrl, stream, prefix, namespaces: ['default'], baseDir: dir, metricsAddr: '0', probeAddr: '0', leaderElect: false, consumerInactiveThresholdMs: 90_000 });
     let closed = false;
     try {
-      cluster.apply({
-        apiVersion: 'ablate.dev/v1alpha1',
-        kind: 'FineTuneJob',
-        metadata: { name: 'durable', namespace: 'default' },
-        spec: {
-          model: { uri: './model' },
-          data: { train: { uri: './data/validation.csv' }, validation: { uri: './data/validation.csv' }, numOptions: 5 },
-          ablations: [{ name: 'full' }],
-          seeds: [0],
-          template: { image: 'ghcr.io/ablate-dev/ablate-trainer:test' },
-          evaluation: { baseline: 'full' },
-        },
-      });
+      cluster.apply(fineTuneJob('durable'));
       await until('the collector\'s durable', 20_000, async () => (await durables()).length === 1);
       const [d] = await durables();
       assert.match(d!.name, /^ablate-op-/);
